@@ -1,0 +1,273 @@
+/* config — see config.h. One table names every setting: section, key,
+ * type, default, bounds and the line of documentation the example file
+ * carries. */
+#include "config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "date.h"
+#include "log.h"
+
+enum setting_type { SET_STR, SET_INT, SET_BOOL };
+
+struct setting {
+	const char *section, *key;
+	enum setting_type type;
+	size_t offset, size; /* size: buffer size for SET_STR */
+	const char *def;     /* "" = empty; "${home}/x" is expanded */
+	int64_t min, max;
+	const char *doc;
+};
+
+#define S(sec, key, field, def, doc) \
+	{sec, key, SET_STR, offsetof(struct askue_config, field), \
+	 sizeof(((struct askue_config *)0)->field), def, 0, 0, doc}
+#define I(sec, key, field, def, lo, hi, doc) \
+	{sec, key, SET_INT, offsetof(struct askue_config, field), 0, def, lo, hi, doc}
+#define B(sec, key, field, def, doc) \
+	{sec, key, SET_BOOL, offsetof(struct askue_config, field), 0, def, 0, 1, doc}
+
+static const struct setting settings[] = {
+	S("askue", "home", home, "", "state directory; default $ASKUE_HOME, else ./var"),
+	S("askue", "timezone", timezone, "Europe/Moscow",
+	  "the utility's time zone (zone database name): business days, periods, due dates"),
+	S("askue", "log_level", log_level, "info", "debug | info | warn | error"),
+	S("askue", "operator", operator_name, "",
+	  "who the command line acts as in the journal; default $ASKUE_OPERATOR, else $USER"),
+	S("ledger", "path", ledger_path, "${home}/askue.db", "the SQLite ledger"),
+	I("ledger", "busy_timeout_ms", ledger_busy_timeout_ms, "30000", 0, 600000,
+	  "how long a writer waits for another (console, jobs, command line)"),
+	S("mqtt", "host", mqtt_host, "127.0.0.1", "the broker"),
+	I("mqtt", "port", mqtt_port, "1883", 1, 65535, "the broker's port"),
+	B("mqtt", "tls", mqtt_tls, "false", "connect with TLS (then set cafile)"),
+	S("mqtt", "cafile", mqtt_cafile, "", "CA certificate that signed the broker's"),
+	I("mqtt", "keepalive_s", mqtt_keepalive_s, "30", 5, 3600,
+	  "MQTT keep-alive: a silent broker is noticed after 1.5 times this"),
+	S("influx", "url", influx_url, "http://127.0.0.1:8086", "InfluxDB (v1 /write and /query)"),
+	S("influx", "database", influx_database, "askue", "the database"),
+	S("influx", "username", influx_username, "", "InfluxDB user, when auth is on"),
+	S("influx", "password", influx_password, "", "InfluxDB password, when auth is on"),
+	I("influx", "timeout_ms", influx_timeout_ms, "10000", 100, 600000, "one HTTP request"),
+	S("ingestor", "client_id", ingestor_client_id, "askue-ingestor-1",
+	  "fixed MQTT client id (persistent session); unique per ingestor"),
+	S("ingestor", "username", ingestor_username, "askue-ingestor", "MQTT user (role ingestor)"),
+	S("ingestor", "password", ingestor_password, "", "MQTT password of the ingestor role"),
+	S("ingestor", "spool_dir", ingestor_spool_dir, "${home}/spool", "durable spool"),
+	I("ingestor", "spool_bytes_max", ingestor_spool_bytes_max, "1073741824", 1048576,
+	  INT64_C(1099511627776), "spool bound; when full, intake pauses (the broker keeps messages)"),
+	I("ingestor", "batch_points_max", ingestor_batch_points_max, "5000", 1, 100000,
+	  "points per InfluxDB write"),
+	I("ingestor", "batch_ms", ingestor_batch_ms, "1000", 10, 60000,
+	  "longest a point waits for its batch"),
+	I("ingestor", "future_tolerance_s", ingestor_future_tolerance_s, "300", 0, 86400,
+	  "a reading stamped further in the future than this is rejected"),
+	I("billing", "day", billing_day, "1", 1, 28, "day of the month the billing timer runs"),
+};
+#define N_SETTINGS (sizeof settings / sizeof settings[0])
+
+struct load_ctx {
+	struct askue_config *cfg;
+	char bad[512]; /* message for the first bad line */
+};
+
+static enum askue_err set_value(struct askue_config *cfg, const struct setting *s,
+                                const char *value, char *why, size_t why_size)
+{
+	char *field = (char *)cfg + s->offset;
+	if (s->type == SET_STR) {
+		char expanded[ASKUE_PATH_MAX * 2];
+		if (strncmp(value, "${home}", 7) == 0)
+			snprintf(expanded, sizeof expanded, "%s%s", cfg->home, value + 7);
+		else
+			snprintf(expanded, sizeof expanded, "%s", value);
+		if (strlen(expanded) >= s->size) {
+			snprintf(why, why_size, "value longer than %zu bytes", s->size - 1);
+			return ASKUE_ERR_INVALID;
+		}
+		memcpy(field, expanded, strlen(expanded) + 1);
+		return ASKUE_OK;
+	}
+	int64_t v;
+	if (s->type == SET_BOOL) {
+		if (!strcmp(value, "true") || !strcmp(value, "yes") || !strcmp(value, "1"))
+			v = 1;
+		else if (!strcmp(value, "false") || !strcmp(value, "no") || !strcmp(value, "0"))
+			v = 0;
+		else {
+			snprintf(why, why_size, "'%s' is not true or false", value);
+			return ASKUE_ERR_INVALID;
+		}
+	} else {
+		char *end;
+		errno = 0;
+		long long ll = strtoll(value, &end, 10);
+		if (errno || end == value || *end) {
+			snprintf(why, why_size, "'%s' is not an integer", value);
+			return ASKUE_ERR_INVALID;
+		}
+		if (ll < s->min || ll > s->max) {
+			snprintf(why, why_size, "%lld is outside %lld..%lld", ll, (long long)s->min,
+			         (long long)s->max);
+			return ASKUE_ERR_INVALID;
+		}
+		v = ll;
+	}
+	memcpy(field, &v, sizeof v);
+	return ASKUE_OK;
+}
+
+static const struct setting *find_setting(const char *section, const char *key)
+{
+	for (size_t i = 0; i < N_SETTINGS; i++)
+		if (!strcmp(settings[i].section, section) && !strcmp(settings[i].key, key))
+			return &settings[i];
+	return NULL;
+}
+
+/* inih (Debian's v55) gives no line number to the handler; ini_parse_file
+ * returns the line of the first error, so the handler keeps the first
+ * message and read_file puts the line in front. */
+static int on_line(void *user, const char *section, const char *key, const char *value)
+{
+	struct load_ctx *ctx = user;
+	const struct setting *s = find_setting(section, key);
+	if (!s) {
+		if (!ctx->bad[0])
+			snprintf(ctx->bad, sizeof ctx->bad, "[%s] %s: unknown setting", section, key);
+		return 0;
+	}
+	char why[256];
+	if (set_value(ctx->cfg, s, value, why, sizeof why)) {
+		if (!ctx->bad[0])
+			snprintf(ctx->bad, sizeof ctx->bad, "[%s] %s: %s", section, key, why);
+		return 0;
+	}
+	return 1;
+}
+
+static void set_defaults(struct askue_config *cfg)
+{
+	char why[256];
+	memset(cfg, 0, sizeof *cfg);
+	const char *home = getenv("ASKUE_HOME");
+	snprintf(cfg->home, sizeof cfg->home, "%s", home && *home ? home : "./var");
+	for (size_t i = 0; i < N_SETTINGS; i++) {
+		if (!strcmp(settings[i].key, "home") && !strcmp(settings[i].section, "askue"))
+			continue;
+		enum askue_err err = set_value(cfg, &settings[i], settings[i].def, why, sizeof why);
+		if (err) {
+			fprintf(stderr, "askue: bad built-in default [%s] %s: %s\n", settings[i].section,
+			        settings[i].key, why);
+			abort();
+		}
+	}
+	const char *op = getenv("ASKUE_OPERATOR");
+	if (!op || !*op)
+		op = getenv("USER");
+	snprintf(cfg->operator_name, sizeof cfg->operator_name, "%s", op && *op ? op : "system");
+}
+
+/* Settings whose default depends on home are re-derived when the file sets
+ * home and not them: track which keys the file gave. */
+static enum askue_err read_file(const char *path, struct askue_config *cfg)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return askue_err_set(ASKUE_ERR_CONFIG, "%s: cannot open: %s", path, strerror(errno));
+	struct load_ctx ctx = {.cfg = cfg};
+	int rc = ini_parse_file(f, on_line, &ctx);
+	fclose(f);
+	if (rc != 0) {
+		if (rc > 0 && ctx.bad[0])
+			return askue_err_set(ASKUE_ERR_CONFIG, "%s:%d: %s", path, rc, ctx.bad);
+		if (rc < 0)
+			return askue_err_set(ASKUE_ERR_CONFIG, "%s: cannot read", path);
+		return askue_err_set(ASKUE_ERR_CONFIG, "%s:%d: not a valid INI line", path, rc);
+	}
+	snprintf(cfg->path, sizeof cfg->path, "%s", path);
+	return ASKUE_OK;
+}
+
+enum askue_err askue_config_load(const char *explicit_path, struct askue_config *cfg)
+{
+	set_defaults(cfg);
+	const char *path = explicit_path;
+	int must_exist = 1;
+	char buf[ASKUE_PATH_MAX + 16];
+	if (!path || !*path)
+		path = getenv("ASKUE_CONFIG");
+	if (!path || !*path) {
+		must_exist = 0;
+		const char *home = getenv("ASKUE_HOME");
+		if (home && *home) {
+			snprintf(buf, sizeof buf, "%s/askue.conf", home);
+			path = buf;
+		} else {
+			path = "/etc/askue/askue.conf";
+		}
+	}
+	if (!must_exist && access(path, F_OK) != 0)
+		return ASKUE_OK;
+	/* Two passes: the first finds home, so ${home} defaults follow it. */
+	struct askue_config first;
+	memcpy(&first, cfg, sizeof first);
+	enum askue_err err = read_file(path, &first);
+	if (err)
+		return err;
+	if (strcmp(first.home, cfg->home) != 0) {
+		char home[ASKUE_PATH_MAX];
+		snprintf(home, sizeof home, "%s", first.home);
+		set_defaults(cfg);
+		memcpy(cfg->home, home, sizeof home);
+		char why[256];
+		for (size_t i = 0; i < N_SETTINGS; i++)
+			if (strncmp(settings[i].def, "${home}", 7) == 0 &&
+			    set_value(cfg, &settings[i], settings[i].def, why, sizeof why))
+				return askue_err_set(ASKUE_ERR_CONFIG, "[%s] %s: %s", settings[i].section,
+				                     settings[i].key, why);
+		return read_file(path, cfg);
+	}
+	memcpy(cfg, &first, sizeof first);
+	return ASKUE_OK;
+}
+
+enum askue_err askue_config_apply(const struct askue_config *cfg)
+{
+	enum askue_err err = askue_tz_set(cfg->timezone);
+	if (err) {
+		askue_err_prefix("%s: [askue] timezone: ", cfg->path[0] ? cfg->path : "defaults");
+		return err;
+	}
+	int level = askue_log_level_parse(cfg->log_level);
+	if (level < 0)
+		return askue_err_set(ASKUE_ERR_CONFIG, "%s: [askue] log_level: '%s' is not one of "
+		                     "debug, info, warn, error", cfg->path[0] ? cfg->path : "defaults",
+		                     cfg->log_level);
+	if (!getenv("ASKUE_LOG_LEVEL"))
+		askue_log_set_level((enum askue_log_level)level);
+	return ASKUE_OK;
+}
+
+void askue_config_write_example(FILE *out)
+{
+	const char *section = "";
+	fprintf(out, "# askue configuration. Every setting is shown with its default;\n"
+	             "# uncomment and change what you need. ${home} is [askue] home.\n");
+	for (size_t i = 0; i < N_SETTINGS; i++) {
+		const struct setting *s = &settings[i];
+		if (strcmp(section, s->section) != 0) {
+			section = s->section;
+			fprintf(out, "\n[%s]\n", section);
+		}
+		fprintf(out, "# %s\n", s->doc);
+		if (s->type == SET_INT)
+			fprintf(out, "#   (%lld .. %lld)\n", (long long)s->min, (long long)s->max);
+		fprintf(out, ";%s = %s\n", s->key, s->def);
+	}
+}

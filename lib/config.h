@@ -1,0 +1,63 @@
+/* config — the one INI file every askue program reads (inih).
+ *
+ * Found as DESIGN.md says: --config, else $ASKUE_CONFIG, else
+ * $ASKUE_HOME/askue.conf when ASKUE_HOME is set, else /etc/askue/askue.conf.
+ * A file that does not exist is an error only when --config or ASKUE_CONFIG
+ * named it. Every setting has a default (listed in settings[] in config.c and
+ * documented in deploy/askue.conf.example); an unknown section or key, or a
+ * bad value, is an error naming the file, line and key.
+ */
+#ifndef ASKUE_CONFIG_H
+#define ASKUE_CONFIG_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include "err.h"
+#include "limits.h"
+
+#define ASKUE_PATH_MAX 512
+
+struct askue_config {
+	char path[ASKUE_PATH_MAX];      /* the file read, "" when none */
+	/* [askue] */
+	char home[ASKUE_PATH_MAX];      /* state directory */
+	char timezone[128];
+	char log_level[16];
+	char operator_name[ASKUE_SHORT_TEXT_BYTES_MAX]; /* who the CLI acts as */
+	/* [ledger] */
+	char ledger_path[ASKUE_PATH_MAX];
+	int64_t ledger_busy_timeout_ms;
+	/* [mqtt] */
+	char mqtt_host[256];
+	int64_t mqtt_port;
+	int64_t mqtt_tls;
+	char mqtt_cafile[ASKUE_PATH_MAX];
+	int64_t mqtt_keepalive_s;
+	/* [influx] */
+	char influx_url[256];
+	char influx_database[64];
+	char influx_username[64];
+	char influx_password[128];
+	int64_t influx_timeout_ms;
+	/* [ingestor] */
+	char ingestor_client_id[128];
+	char ingestor_username[64];
+	char ingestor_password[128];
+	char ingestor_spool_dir[ASKUE_PATH_MAX];
+	int64_t ingestor_spool_bytes_max;
+	int64_t ingestor_batch_points_max;
+	int64_t ingestor_batch_ms;
+	int64_t ingestor_future_tolerance_s;
+	/* [billing] */
+	int64_t billing_day;
+};
+
+/* Fill cfg with the defaults, then read the file found as above.
+ * explicit_path may be NULL. */
+ASKUE_MUST enum askue_err askue_config_load(const char *explicit_path, struct askue_config *cfg);
+/* Apply the process-wide parts (time zone, log level). */
+ASKUE_MUST enum askue_err askue_config_apply(const struct askue_config *cfg);
+/* Write the defaults as a commented INI file (the source of the example). */
+void askue_config_write_example(FILE *out);
+
+#endif

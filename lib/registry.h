@@ -1,0 +1,149 @@
+/* registry — the card file: subscribers, meters, installations, tariffs.
+ *
+ * Each operation checks its rules, writes, and journals its business event
+ * in one ledger transaction; a refusal writes nothing and says why, naming
+ * the subscriber, meter or tariff. The *_tx variants run inside a
+ * transaction the caller holds (the card-file import uses them for a whole
+ * file); the plain ones open and commit their own.
+ */
+#ifndef ASKUE_REGISTRY_H
+#define ASKUE_REGISTRY_H
+
+#include <stdint.h>
+#include "account.h"
+#include "date.h"
+#include "err.h"
+#include "ledger.h"
+#include "limits.h"
+#include "money.h"
+
+struct askue_subscriber {
+	int64_t id;
+	char account[ASKUE_ACCOUNT_BUF]; /* "" on add: askue generates one */
+	char name[ASKUE_NAME_BYTES_MAX + 1];
+	char address[ASKUE_ADDRESS_BYTES_MAX + 1];
+	char district[ASKUE_SHORT_TEXT_BYTES_MAX + 1];
+	char substation[ASKUE_SHORT_TEXT_BYTES_MAX + 1];
+	char category[16]; /* household | other; "" on add = household */
+	struct askue_date registered;
+	char phone[ASKUE_SHORT_TEXT_BYTES_MAX + 1];
+	char email[ASKUE_SHORT_TEXT_BYTES_MAX + 1];
+	char status[16]; /* active | suspended | closed */
+};
+
+struct askue_meter {
+	int64_t id;
+	char serial[ASKUE_SERIAL_BYTES_MAX + 1];
+	char model[ASKUE_SHORT_TEXT_BYTES_MAX + 1];
+	struct askue_date commissioned;
+	int service_life_years;
+	int has_decommissioned;
+	struct askue_date decommissioned;
+	char warranty_card[ASKUE_SHORT_TEXT_BYTES_MAX + 1];
+	int has_warranty_until;
+	struct askue_date warranty_until;
+	int verification_interval_years; /* 0 on add = 16 */
+	int has_last_verified;
+	struct askue_date last_verified;
+	int zones;          /* 0 on add = 1 */
+	int64_t capacity_wh; /* 0 on add = 1,000,000 kWh (six-digit register) */
+	char status[16];    /* stock | installed | dismantled */
+	char concentrator[ASKUE_SHORT_TEXT_BYTES_MAX + 1];
+	/* Where it is now (status installed). */
+	char account[ASKUE_ACCOUNT_BUF];
+	int has_installed;
+	struct askue_date installed;
+};
+
+/* Register values at an installation or a removal: wh[0] is 1.8.0 (the
+ * total); wh[1..zones] are T1..Tn for a multi-zone meter. */
+struct askue_registers {
+	int zones; /* 0 = not given */
+	int64_t wh[ASKUE_ZONES_MAX + 1];
+};
+
+struct askue_installation {
+	int64_t id;
+	char serial[ASKUE_SERIAL_BYTES_MAX + 1];
+	char account[ASKUE_ACCOUNT_BUF];
+	struct askue_date installed;
+	int has_removed;
+	struct askue_date removed;
+	struct askue_registers in, out; /* out.zones = 0 while installed */
+};
+
+/* Parse "KWH[,KWH..]" for a meter of `zones` zones: one value (1.8.0) for a
+ * one-zone meter, one per zone (T1,T2[,T3]) for a multi-zone one. */
+ASKUE_MUST enum askue_err askue_registers_parse(const char *s, int zones,
+                                                struct askue_registers *out);
+/* "12345.678" or "8000.100,4345.578"; buf of at least 128 bytes. */
+char *askue_registers_format(const struct askue_registers *r, char *buf, size_t size);
+
+/* Subscribers. */
+ASKUE_MUST enum askue_err askue_subscriber_add(struct askue_ledger *l, struct askue_subscriber *s);
+ASKUE_MUST enum askue_err askue_subscriber_add_tx(struct askue_ledger *l,
+                                                  struct askue_subscriber *s);
+/* By account number; a number whose check digit is wrong is refused as
+ * mistyped (unless an old card file's number matches it exactly). */
+ASKUE_MUST enum askue_err askue_subscriber_get(struct askue_ledger *l, const char *account,
+                                               struct askue_subscriber *out);
+/* Find by account number, or by parts of the name or address in any case
+ * (Cyrillic included; ё = е). Calls fn per match, at most limit. */
+ASKUE_MUST enum askue_err askue_subscriber_find(struct askue_ledger *l, const char *text,
+                                                int limit,
+                                                int (*fn)(const struct askue_subscriber *, void *),
+                                                void *arg);
+
+/* Meters. */
+ASKUE_MUST enum askue_err askue_meter_add(struct askue_ledger *l, struct askue_meter *m);
+ASKUE_MUST enum askue_err askue_meter_add_tx(struct askue_ledger *l, struct askue_meter *m);
+ASKUE_MUST enum askue_err askue_meter_get(struct askue_ledger *l, const char *serial,
+                                          struct askue_meter *out);
+/* regs may be NULL or zones 0: zero registers (a new meter). */
+ASKUE_MUST enum askue_err askue_meter_install(struct askue_ledger *l, const char *serial,
+                                              const char *account, struct askue_date date,
+                                              const struct askue_registers *regs);
+ASKUE_MUST enum askue_err askue_meter_install_tx(struct askue_ledger *l, const char *serial,
+                                                 const char *account, struct askue_date date,
+                                                 const struct askue_registers *regs);
+ASKUE_MUST enum askue_err askue_meter_dismantle(struct askue_ledger *l, const char *serial,
+                                                struct askue_date date,
+                                                const struct askue_registers *regs);
+/* Installations of a meter (serial) or of a subscriber (account), oldest first. */
+ASKUE_MUST enum askue_err askue_installation_each(struct askue_ledger *l, const char *serial,
+                                                  const char *account,
+                                                  int (*fn)(const struct askue_installation *,
+                                                            void *),
+                                                  void *arg);
+
+/* Tariffs. zones_spec: NULL for one zone 'all', else "day=07-23,night=23-07". */
+ASKUE_MUST enum askue_err askue_tariff_add(struct askue_ledger *l, const char *name,
+                                           const char *zones_spec, struct askue_date created);
+struct askue_zone_price {
+	char zone[32];
+	struct askue_price price;
+};
+ASKUE_MUST enum askue_err askue_tariff_price(struct askue_ledger *l, const char *name,
+                                             struct askue_date from,
+                                             const struct askue_zone_price *prices, int n);
+ASKUE_MUST enum askue_err askue_tariff_choose(struct askue_ledger *l, const char *account,
+                                              const char *name, struct askue_date from);
+
+struct askue_tariff_zone {
+	int idx; /* 0 = 'all' (1.8.0), 1..3 = T1..T3 */
+	char name[32];
+	char spans[64];
+};
+struct askue_tariff {
+	int64_t id;
+	char name[ASKUE_SHORT_TEXT_BYTES_MAX + 1];
+	struct askue_date created;
+	int n_zones;
+	struct askue_tariff_zone zones[ASKUE_ZONES_MAX];
+};
+ASKUE_MUST enum askue_err askue_tariff_get(struct askue_ledger *l, const char *name,
+                                           struct askue_tariff *out);
+/* Validate a zone spec; fills zones (idx, name, spans). */
+ASKUE_MUST enum askue_err askue_tariff_zones_parse(const char *spec, struct askue_tariff *out);
+
+#endif

@@ -1,0 +1,140 @@
+/* schema — the ledger's numbered migrations. Migration n (1-based) is
+ * askue_schema_migrations[n - 1]; a migration, once landed, is never edited:
+ * a change is a new migration at the end.
+ *
+ * Conventions: dates are TEXT 'YYYY-MM-DD' (local business dates), instants
+ * are INTEGER Unix seconds (UTC), money INTEGER kopecks, energy INTEGER Wh,
+ * prices INTEGER micro-roubles per kWh.
+ */
+#include "ledger.h"
+
+const char *const askue_schema_migrations[] = {
+	/* 1: the registry and the journal */
+	"CREATE TABLE counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT;\n"
+	"INSERT INTO counter VALUES ('account', 0);\n"
+
+	/* The event journal: append-only. */
+	"CREATE TABLE event (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  type TEXT NOT NULL,\n"
+	"  time INTEGER NOT NULL,\n"
+	"  subject TEXT NOT NULL,\n"
+	"  operator TEXT NOT NULL,\n"
+	"  details TEXT NOT NULL CHECK (json_valid(details))\n"
+	") STRICT;\n"
+	"CREATE INDEX event_type_time ON event(type, time);\n"
+	"CREATE INDEX event_subject ON event(subject, id);\n"
+	"CREATE INDEX event_time ON event(time);\n"
+	"CREATE TRIGGER event_no_update BEFORE UPDATE ON event\n"
+	"  BEGIN SELECT RAISE(ABORT, 'the event journal is append-only'); END;\n"
+	"CREATE TRIGGER event_no_delete BEFORE DELETE ON event\n"
+	"  BEGIN SELECT RAISE(ABORT, 'the event journal is append-only'); END;\n"
+	/* What each reader of the journal (the MQTT relay ...) has taken. */
+	"CREATE TABLE outbox_cursor (reader TEXT PRIMARY KEY, event_id INTEGER NOT NULL) STRICT;\n"
+
+	"CREATE TABLE subscriber (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  account TEXT NOT NULL UNIQUE,\n"
+	"  name TEXT NOT NULL CHECK (length(name) > 0),\n"
+	"  address TEXT NOT NULL CHECK (length(address) > 0),\n"
+	"  district TEXT NOT NULL DEFAULT '',\n"
+	"  substation TEXT NOT NULL DEFAULT '',\n"
+	"  category TEXT NOT NULL DEFAULT 'household' CHECK (category IN ('household','other')),\n"
+	"  registered TEXT NOT NULL,\n"
+	"  phone TEXT,\n"
+	"  email TEXT,\n"
+	"  status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active','suspended','closed'))\n"
+	") STRICT;\n"
+	"CREATE INDEX subscriber_district ON subscriber(district, substation);\n"
+	"CREATE INDEX subscriber_substation ON subscriber(substation);\n"
+	/* Folded (lower case, yo->ye) copies of name and address for find; rowid
+	 * = subscriber.id; kept by registry.c in the same transaction. */
+	"CREATE VIRTUAL TABLE subscriber_fts USING fts5(name, address,"
+	" tokenize = 'trigram case_sensitive 0');\n"
+
+	"CREATE TABLE concentrator (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  ident TEXT NOT NULL UNIQUE,\n"
+	"  substation TEXT NOT NULL DEFAULT '',\n"
+	"  secret_salt BLOB,\n"
+	"  secret_hash BLOB,\n"
+	"  created TEXT NOT NULL\n"
+	") STRICT;\n"
+
+	"CREATE TABLE meter (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  serial TEXT NOT NULL UNIQUE CHECK (length(serial) BETWEEN 1 AND 64),\n"
+	"  model TEXT NOT NULL CHECK (length(model) > 0),\n"
+	"  commissioned TEXT NOT NULL,\n"
+	"  service_life_years INTEGER NOT NULL CHECK (service_life_years BETWEEN 1 AND 60),\n"
+	"  decommissioned TEXT,\n"
+	"  warranty_card TEXT,\n"
+	"  warranty_until TEXT,\n"
+	"  verification_interval_years INTEGER NOT NULL DEFAULT 16\n"
+	"    CHECK (verification_interval_years BETWEEN 1 AND 60),\n"
+	"  last_verified TEXT,\n"
+	"  zones INTEGER NOT NULL DEFAULT 1 CHECK (zones BETWEEN 1 AND 3),\n"
+	"  capacity_wh INTEGER NOT NULL DEFAULT 1000000000 CHECK (capacity_wh > 0),\n"
+	"  status TEXT NOT NULL DEFAULT 'stock' CHECK (status IN ('stock','installed','dismantled')),\n"
+	"  concentrator_id INTEGER REFERENCES concentrator(id),\n"
+	"  secret_salt BLOB,\n"
+	"  secret_hash BLOB,\n"
+	"  secret_issued INTEGER,\n"
+	"  CHECK (decommissioned IS NULL OR decommissioned >= commissioned)\n"
+	") STRICT;\n"
+	"CREATE INDEX meter_concentrator ON meter(concentrator_id);\n"
+
+	/* Which meter measures which subscriber, [installed, removed). Register
+	 * values per zone: r0 = 1.8.0 total, r1..r3 = T1..T3 (NULL when the
+	 * meter has fewer zones). */
+	"CREATE TABLE installation (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  meter_id INTEGER NOT NULL REFERENCES meter(id),\n"
+	"  subscriber_id INTEGER NOT NULL REFERENCES subscriber(id),\n"
+	"  installed TEXT NOT NULL,\n"
+	"  removed TEXT,\n"
+	"  in_r0_wh INTEGER NOT NULL DEFAULT 0 CHECK (in_r0_wh >= 0),\n"
+	"  in_r1_wh INTEGER, in_r2_wh INTEGER, in_r3_wh INTEGER,\n"
+	"  out_r0_wh INTEGER, out_r1_wh INTEGER, out_r2_wh INTEGER, out_r3_wh INTEGER,\n"
+	"  CHECK (removed IS NULL OR removed >= installed)\n"
+	") STRICT;\n"
+	"CREATE UNIQUE INDEX installation_meter_active ON installation(meter_id) WHERE removed IS NULL;\n"
+	"CREATE UNIQUE INDEX installation_subscriber_active ON installation(subscriber_id)\n"
+	"  WHERE removed IS NULL;\n"
+	"CREATE INDEX installation_meter ON installation(meter_id, installed);\n"
+	"CREATE INDEX installation_subscriber ON installation(subscriber_id, installed);\n"
+
+	"CREATE TABLE tariff (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  name TEXT NOT NULL UNIQUE CHECK (length(name) > 0),\n"
+	"  created TEXT NOT NULL\n"
+	") STRICT;\n"
+	/* zone idx 0 = the one zone 'all' (register 1.8.0); 1..3 = T1..T3.
+	 * spans: hour ranges of the day, '07-23' or '07-10+17-21'. */
+	"CREATE TABLE tariff_zone (\n"
+	"  tariff_id INTEGER NOT NULL REFERENCES tariff(id),\n"
+	"  idx INTEGER NOT NULL CHECK (idx BETWEEN 0 AND 3),\n"
+	"  name TEXT NOT NULL,\n"
+	"  spans TEXT NOT NULL,\n"
+	"  PRIMARY KEY (tariff_id, idx),\n"
+	"  UNIQUE (tariff_id, name)\n"
+	") STRICT;\n"
+	"CREATE TABLE tariff_price (\n"
+	"  tariff_id INTEGER NOT NULL,\n"
+	"  zone_idx INTEGER NOT NULL,\n"
+	"  valid_from TEXT NOT NULL,\n"
+	"  price_micro_rub INTEGER NOT NULL CHECK (price_micro_rub >= 0),\n"
+	"  PRIMARY KEY (tariff_id, zone_idx, valid_from),\n"
+	"  FOREIGN KEY (tariff_id, zone_idx) REFERENCES tariff_zone(tariff_id, idx)\n"
+	") STRICT;\n"
+	"CREATE TABLE subscriber_tariff (\n"
+	"  subscriber_id INTEGER NOT NULL REFERENCES subscriber(id),\n"
+	"  tariff_id INTEGER NOT NULL REFERENCES tariff(id),\n"
+	"  valid_from TEXT NOT NULL,\n"
+	"  PRIMARY KEY (subscriber_id, valid_from)\n"
+	") STRICT;\n"
+	"CREATE INDEX subscriber_tariff_tariff ON subscriber_tariff(tariff_id);\n",
+};
+
+const int askue_schema_count =
+	(int)(sizeof askue_schema_migrations / sizeof askue_schema_migrations[0]);

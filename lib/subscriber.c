@@ -1,0 +1,314 @@
+/* subscriber — registering, reading and finding subscribers (registry.h).
+ *
+ * Owns the subscriber table, the account counter and the folded search index
+ * subscriber_fts (trigram FTS5 over lower-cased name and address, rowid =
+ * subscriber.id), which it keeps in the same transaction as the row.
+ */
+#include "registry.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "journal.h"
+#include "text.h"
+
+#define SUBSCRIBER_COLUMNS \
+	"s.id, s.account, s.name, s.address, s.district, s.substation, s.category," \
+	" s.registered, s.phone, s.email, s.status"
+
+static void copy_text(char *dst, size_t size, const char *src)
+{
+	snprintf(dst, size, "%s", src ? src : "");
+}
+
+static void read_row(sqlite3_stmt *st, struct askue_subscriber *s)
+{
+	memset(s, 0, sizeof *s);
+	s->id = sqlite3_column_int64(st, 0);
+	copy_text(s->account, sizeof s->account, askue_column_text(st, 1));
+	copy_text(s->name, sizeof s->name, askue_column_text(st, 2));
+	copy_text(s->address, sizeof s->address, askue_column_text(st, 3));
+	copy_text(s->district, sizeof s->district, askue_column_text(st, 4));
+	copy_text(s->substation, sizeof s->substation, askue_column_text(st, 5));
+	copy_text(s->category, sizeof s->category, askue_column_text(st, 6));
+	if (askue_date_parse(askue_column_text(st, 7), &s->registered))
+		s->registered.days = 0; /* the schema keeps it valid */
+	copy_text(s->phone, sizeof s->phone, askue_column_text(st, 8));
+	copy_text(s->email, sizeof s->email, askue_column_text(st, 9));
+	copy_text(s->status, sizeof s->status, askue_column_text(st, 10));
+}
+
+static enum askue_err check_fields(struct askue_subscriber *s)
+{
+	enum askue_err err;
+	if ((err = askue_text_check("name", s->name, ASKUE_NAME_BYTES_MAX, 1)) ||
+	    (err = askue_text_check("address", s->address, ASKUE_ADDRESS_BYTES_MAX, 1)) ||
+	    (err = askue_text_check("district", s->district, ASKUE_SHORT_TEXT_BYTES_MAX, 0)) ||
+	    (err = askue_text_check("substation", s->substation, ASKUE_SHORT_TEXT_BYTES_MAX, 0)) ||
+	    (err = askue_text_check("phone", s->phone, ASKUE_SHORT_TEXT_BYTES_MAX, 0)) ||
+	    (err = askue_text_check("email", s->email, ASKUE_SHORT_TEXT_BYTES_MAX, 0)))
+		return err;
+	if (!s->category[0])
+		snprintf(s->category, sizeof s->category, "household");
+	if (strcmp(s->category, "household") && strcmp(s->category, "other"))
+		return askue_err_set(ASKUE_ERR_INVALID, "category '%s': expected household or other",
+		                     s->category);
+	if (s->phone[0]) {
+		for (const char *p = s->phone; *p; p++)
+			if (!strchr("0123456789+-() ", *p))
+				return askue_err_set(ASKUE_ERR_INVALID,
+				                     "phone '%s': only digits, spaces and + - ( )", s->phone);
+	}
+	if (s->email[0]) {
+		const char *at = strchr(s->email, '@');
+		if (!at || at == s->email || !strchr(at, '.') || strchr(s->email, ' '))
+			return askue_err_set(ASKUE_ERR_INVALID, "email '%s': not an e-mail address",
+			                     s->email);
+	}
+	if (s->account[0] && !askue_account_well_formed(s->account))
+		return askue_err_set(ASKUE_ERR_INVALID, "account '%s': 1 to 20 digits expected",
+		                     s->account);
+	return ASKUE_OK;
+}
+
+static enum askue_err next_account(struct askue_ledger *l, char *out)
+{
+	static const char bump[] =
+		"UPDATE counter SET value = value + 1 WHERE name = 'account' RETURNING value";
+	static const char taken[] = "SELECT 1 FROM subscriber WHERE account = ?";
+	/* An old card file's numbers may collide with generated ones: skip. */
+	for (;;) {
+		sqlite3_stmt *st;
+		enum askue_err err = askue_ledger_stmt(l, bump, &st);
+		if (err)
+			return err;
+		if (sqlite3_step(st) != SQLITE_ROW)
+			return askue_ledger_fail(l, sqlite3_errcode(askue_ledger_db(l)), "account counter");
+		int64_t seq = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		if ((err = askue_account_make(seq, out)))
+			return err;
+		if ((err = askue_ledger_stmt(l, taken, &st)))
+			return err;
+		sqlite3_bind_text(st, 1, out, -1, SQLITE_STATIC);
+		int rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc == SQLITE_DONE)
+			return ASKUE_OK;
+		if (rc != SQLITE_ROW)
+			return askue_ledger_fail(l, rc, "account counter");
+	}
+}
+
+static enum askue_err index_subscriber(struct askue_ledger *l, const struct askue_subscriber *s)
+{
+	static const char sql[] = "INSERT INTO subscriber_fts(rowid, name, address) VALUES (?,?,?)";
+	char name[sizeof s->name], addr[sizeof s->address + sizeof s->district + 4];
+	char full[sizeof addr];
+	askue_text_fold(s->name, name, sizeof name);
+	snprintf(full, sizeof full, "%s %s", s->address, s->district);
+	askue_text_fold(full, addr, sizeof addr);
+	sqlite3_stmt *st;
+	enum askue_err err = askue_ledger_stmt(l, sql, &st);
+	if (err)
+		return err;
+	sqlite3_bind_int64(st, 1, s->id);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, addr, -1, SQLITE_STATIC);
+	return askue_ledger_step_done(l, st, "search index");
+}
+
+enum askue_err askue_subscriber_add_tx(struct askue_ledger *l, struct askue_subscriber *s)
+{
+	static const char sql[] =
+		"INSERT INTO subscriber(account, name, address, district, substation, category,"
+		" registered, phone, email) VALUES (?,?,?,?,?,?,?,?,?)";
+	enum askue_err err = check_fields(s);
+	if (err)
+		return err;
+	if (!s->account[0] && (err = next_account(l, s->account)))
+		return err;
+	char date[ASKUE_DATE_BUF];
+	askue_date_format(s->registered, date);
+	sqlite3_stmt *st;
+	if ((err = askue_ledger_stmt(l, sql, &st)))
+		return err;
+	sqlite3_bind_text(st, 1, s->account, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, s->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, s->address, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, s->district, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, s->substation, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, s->category, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, date, -1, SQLITE_STATIC);
+	askue_bind_text(st, 8, s->phone[0] ? s->phone : NULL);
+	askue_bind_text(st, 9, s->email[0] ? s->email : NULL);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		if ((rc & 0xff) == SQLITE_CONSTRAINT)
+			return askue_err_set(ASKUE_ERR_EXISTS, "account %s: already registered",
+			                     s->account);
+		return askue_ledger_fail(l, rc, "subscriber");
+	}
+	s->id = sqlite3_last_insert_rowid(askue_ledger_db(l));
+	snprintf(s->status, sizeof s->status, "active");
+	if ((err = index_subscriber(l, s)))
+		return err;
+
+	cJSON *d = cJSON_CreateObject();
+	if (!d)
+		return askue_err_set(ASKUE_ERR_NOMEM, "subscriber: out of memory");
+	cJSON_AddStringToObject(d, "name", s->name);
+	cJSON_AddStringToObject(d, "address", s->address);
+	cJSON_AddStringToObject(d, "district", s->district);
+	cJSON_AddStringToObject(d, "substation", s->substation);
+	cJSON_AddStringToObject(d, "category", s->category);
+	cJSON_AddStringToObject(d, "date", date);
+	err = askue_journal_append(l, ASKUE_EV_SUBSCRIBER_REGISTERED, s->account, d);
+	cJSON_Delete(d);
+	return err;
+}
+
+enum askue_err askue_subscriber_add(struct askue_ledger *l, struct askue_subscriber *s)
+{
+	enum askue_err err = askue_ledger_begin(l);
+	if (err)
+		return err;
+	if ((err = askue_subscriber_add_tx(l, s)) || (err = askue_ledger_commit(l)))
+		askue_ledger_rollback(l);
+	return err;
+}
+
+enum askue_err askue_subscriber_get(struct askue_ledger *l, const char *account,
+                                    struct askue_subscriber *out)
+{
+	static const char sql[] = "SELECT " SUBSCRIBER_COLUMNS " FROM subscriber s WHERE account = ?";
+	if (!account || !askue_account_well_formed(account))
+		return askue_err_set(ASKUE_ERR_INVALID, "account '%s': an account number is digits only",
+		                     account ? account : "");
+	sqlite3_stmt *st;
+	enum askue_err err = askue_ledger_stmt(l, sql, &st);
+	if (err)
+		return err;
+	sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		read_row(st, out);
+		sqlite3_reset(st);
+		return ASKUE_OK;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return askue_ledger_fail(l, rc, "subscriber");
+	if (strlen(account) == ASKUE_ACCOUNT_DIGITS && !askue_account_checks(account))
+		return askue_err_set(ASKUE_ERR_INVALID,
+		                     "account %s: check digit does not match - mistyped?", account);
+	return askue_err_set(ASKUE_ERR_NOT_FOUND, "account %s: no such subscriber", account);
+}
+
+/* Split folded text into tokens; a token of 3+ characters goes into the
+ * FTS5 query as a quoted phrase, and every token is also checked with
+ * instr() on the folded columns (short tokens cannot use the trigram index). */
+#define FIND_TOKENS_MAX 8
+
+static enum askue_err find_by_text(struct askue_ledger *l, const char *folded, int limit,
+                                   int (*fn)(const struct askue_subscriber *, void *), void *arg)
+{
+	char buf[512], query[1200] = "";
+	const char *tokens[FIND_TOKENS_MAX];
+	int n = 0, n_long = 0;
+	snprintf(buf, sizeof buf, "%s", folded);
+	for (char *save = NULL, *t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+		if (n == FIND_TOKENS_MAX)
+			return askue_err_set(ASKUE_ERR_LIMIT, "find: at most %d words", FIND_TOKENS_MAX);
+		tokens[n++] = t;
+		if (askue_text_chars(t) >= 3) {
+			size_t q = strlen(query);
+			if (n_long++)
+				q += (size_t)snprintf(query + q, sizeof query - q, " AND ");
+			query[q++] = '"';
+			for (const char *p = t; *p && q + 3 < sizeof query; p++) {
+				if (*p == '"')
+					query[q++] = '"';
+				query[q++] = *p;
+			}
+			query[q++] = '"';
+			query[q] = '\0';
+		}
+	}
+	if (n == 0)
+		return ASKUE_OK;
+	/* One statement text per shape: with or without the index, and the
+	 * instr() filters bound as up to FIND_TOKENS_MAX parameters (NULL = no
+	 * filter). */
+	static const char with_index[] =
+		"SELECT " SUBSCRIBER_COLUMNS " FROM subscriber_fts f JOIN subscriber s ON s.id = f.rowid"
+		" WHERE subscriber_fts MATCH ?1"
+		" AND (?2 IS NULL OR instr(f.name || ' ' || f.address, ?2))"
+		" AND (?3 IS NULL OR instr(f.name || ' ' || f.address, ?3))"
+		" AND (?4 IS NULL OR instr(f.name || ' ' || f.address, ?4))"
+		" AND (?5 IS NULL OR instr(f.name || ' ' || f.address, ?5))"
+		" AND (?6 IS NULL OR instr(f.name || ' ' || f.address, ?6))"
+		" AND (?7 IS NULL OR instr(f.name || ' ' || f.address, ?7))"
+		" AND (?8 IS NULL OR instr(f.name || ' ' || f.address, ?8))"
+		" AND (?9 IS NULL OR instr(f.name || ' ' || f.address, ?9))"
+		" ORDER BY f.rowid LIMIT ?10";
+	static const char scan[] =
+		"SELECT " SUBSCRIBER_COLUMNS " FROM subscriber_fts f JOIN subscriber s ON s.id = f.rowid"
+		" WHERE ?1 IS NULL"
+		" AND (?2 IS NULL OR instr(f.name || ' ' || f.address, ?2))"
+		" AND (?3 IS NULL OR instr(f.name || ' ' || f.address, ?3))"
+		" AND (?4 IS NULL OR instr(f.name || ' ' || f.address, ?4))"
+		" AND (?5 IS NULL OR instr(f.name || ' ' || f.address, ?5))"
+		" AND (?6 IS NULL OR instr(f.name || ' ' || f.address, ?6))"
+		" AND (?7 IS NULL OR instr(f.name || ' ' || f.address, ?7))"
+		" AND (?8 IS NULL OR instr(f.name || ' ' || f.address, ?8))"
+		" AND (?9 IS NULL OR instr(f.name || ' ' || f.address, ?9))"
+		" ORDER BY f.rowid LIMIT ?10";
+	sqlite3_stmt *st;
+	enum askue_err err = askue_ledger_stmt(l, n_long ? with_index : scan, &st);
+	if (err)
+		return err;
+	if (n_long)
+		sqlite3_bind_text(st, 1, query, -1, SQLITE_STATIC);
+	for (int i = 0; i < n; i++)
+		sqlite3_bind_text(st, 2 + i, tokens[i], -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 10, limit);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct askue_subscriber s;
+		read_row(st, &s);
+		if (fn(&s, arg))
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		err = askue_ledger_fail(l, rc, "find");
+	sqlite3_reset(st);
+	return err;
+}
+
+enum askue_err askue_subscriber_find(struct askue_ledger *l, const char *text, int limit,
+                                     int (*fn)(const struct askue_subscriber *, void *), void *arg)
+{
+	enum askue_err err = askue_text_check("search text", text, 400, 1);
+	if (err)
+		return err;
+	if (limit <= 0 || limit > ASKUE_FIND_ROWS_MAX)
+		return askue_err_set(ASKUE_ERR_RANGE, "limit %d: expected 1..%d", limit,
+		                     ASKUE_FIND_ROWS_MAX);
+	char folded[512];
+	askue_text_fold(text, folded, sizeof folded);
+	if (askue_account_well_formed(folded)) {
+		struct askue_subscriber s;
+		err = askue_subscriber_get(l, folded, &s);
+		if (!err) {
+			fn(&s, arg);
+			return ASKUE_OK;
+		}
+		if (err != ASKUE_ERR_NOT_FOUND && err != ASKUE_ERR_INVALID)
+			return err;
+		/* Not an account: digits may be part of an address. */
+	}
+	return find_by_text(l, folded, limit, fn, arg);
+}

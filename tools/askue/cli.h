@@ -1,0 +1,79 @@
+/* cli — what every `askue` command shares: the configuration, the ledger
+ * (opened on first use), --json output and error reporting.
+ *
+ * A command is a function (struct askue_cli *, argc, argv) -> exit status;
+ * argv[0] is the command's last word. It reports an error once, with
+ * cli_fail, which prints "askue: COMMAND: message" on stderr and returns
+ * the sysexits code.
+ */
+#ifndef ASKUE_CLI_H
+#define ASKUE_CLI_H
+
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <sysexits.h>
+
+#include "config.h"
+#include "date.h"
+#include "err.h"
+#include "ledger.h"
+#include "registry.h"
+
+struct askue_cli {
+	struct askue_config cfg;
+	struct askue_ledger *ledger;
+	int json;
+	const char *command; /* "subscriber add" */
+};
+
+struct cli_command {
+	const char *group; /* "subscriber"; NULL for one-word commands */
+	const char *name;  /* "add" */
+	int (*run)(struct askue_cli *cli, int argc, char **argv);
+	const char *usage;
+};
+
+/* The ledger, opened on first use; NULL after cli_fail was reported. */
+struct askue_ledger *cli_ledger(struct askue_cli *cli);
+/* Report err (askue_err_msg) and return its exit code. */
+int cli_fail(struct askue_cli *cli, enum askue_err err);
+/* Report a usage error and return EX_USAGE. */
+int cli_usage(struct askue_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Print a JSON value on stdout (takes it) and return 0. */
+int cli_print_json(cJSON *value);
+
+/* Parse an option's date (YYYY-MM-DD) / a date that defaults to today. */
+ASKUE_MUST enum askue_err cli_date(const char *option, const char *text, struct askue_date *out);
+/* Parse a positive integer option within lo..hi. */
+ASKUE_MUST enum askue_err cli_int(const char *option, const char *text, int lo, int hi, int *out);
+/* Reset getopt for a command's own options (argv[0] is the command). */
+void cli_getopt_reset(void);
+/* Standard unknown/missing-argument handling for getopt_long's '?' and ':'. */
+int cli_bad_option(struct askue_cli *cli, int c, char **argv);
+
+/* JSON helpers */
+cJSON *cli_json_subscriber(const struct askue_subscriber *s);
+cJSON *cli_json_meter(const struct askue_meter *m);
+void cli_json_add_date(cJSON *obj, const char *key, int has, struct askue_date d);
+/* Energy as an exact JSON number of kWh; money as a string of roubles. */
+void cli_json_add_kwh(cJSON *obj, const char *key, struct askue_energy e);
+void cli_json_add_money(cJSON *obj, const char *key, struct askue_money m);
+
+/* Commands, one file per noun. */
+int cmd_subscriber_add(struct askue_cli *, int, char **);
+int cmd_subscriber_show(struct askue_cli *, int, char **);
+int cmd_subscriber_find(struct askue_cli *, int, char **);
+int cmd_meter_add(struct askue_cli *, int, char **);
+int cmd_meter_show(struct askue_cli *, int, char **);
+int cmd_meter_install(struct askue_cli *, int, char **);
+int cmd_meter_dismantle(struct askue_cli *, int, char **);
+int cmd_tariff_add(struct askue_cli *, int, char **);
+int cmd_tariff_price(struct askue_cli *, int, char **);
+int cmd_tariff_choose(struct askue_cli *, int, char **);
+int cmd_tariff_show(struct askue_cli *, int, char **);
+int cmd_events(struct askue_cli *, int, char **);
+int cmd_import(struct askue_cli *, int, char **);
+int cmd_export(struct askue_cli *, int, char **);
+int cmd_config_example(struct askue_cli *, int, char **);
+
+#endif

@@ -1,0 +1,181 @@
+/* subscriber add | show | find */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void set_field(char *dst, size_t size, const char *src, int *too_long)
+{
+	if (strlen(src) >= size)
+		*too_long = 1;
+	snprintf(dst, size, "%s", src);
+}
+
+int cmd_subscriber_add(struct askue_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"name", required_argument, 0, 'n'},       {"address", required_argument, 0, 'a'},
+		{"district", required_argument, 0, 'd'},   {"substation", required_argument, 0, 's'},
+		{"category", required_argument, 0, 'c'},   {"date", required_argument, 0, 't'},
+		{"phone", required_argument, 0, 'p'},      {"email", required_argument, 0, 'e'},
+		{"account", required_argument, 0, 'A'},    {0, 0, 0, 0},
+	};
+	struct askue_subscriber s;
+	memset(&s, 0, sizeof s);
+	const char *date = NULL;
+	int too_long = 0, c;
+	enum askue_err err;
+	cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n': set_field(s.name, sizeof s.name, optarg, &too_long); break;
+		case 'a': set_field(s.address, sizeof s.address, optarg, &too_long); break;
+		case 'd': set_field(s.district, sizeof s.district, optarg, &too_long); break;
+		case 's': set_field(s.substation, sizeof s.substation, optarg, &too_long); break;
+		case 'c': set_field(s.category, sizeof s.category, optarg, &too_long); break;
+		case 'p': set_field(s.phone, sizeof s.phone, optarg, &too_long); break;
+		case 'e': set_field(s.email, sizeof s.email, optarg, &too_long); break;
+		case 'A': set_field(s.account, sizeof s.account, optarg, &too_long); break;
+		case 't': date = optarg; break;
+		default: return cli_bad_option(cli, c, argv);
+		}
+	}
+	if (optind < argc)
+		return cli_usage(cli, "unexpected argument '%s'", argv[optind]);
+	if (too_long)
+		return cli_usage(cli, "a value is too long");
+	if (!s.name[0] || !s.address[0])
+		return cli_usage(cli, "--name and --address are required");
+	if (date) {
+		if ((err = cli_date("--date", date, &s.registered)))
+			return cli_fail(cli, err);
+	} else {
+		s.registered = askue_date_today();
+	}
+	struct askue_ledger *l = cli_ledger(cli);
+	if (!l)
+		return EX_SOFTWARE;
+	if ((err = askue_subscriber_add(l, &s)))
+		return cli_fail(cli, err);
+	if (cli->json)
+		return cli_print_json(cli_json_subscriber(&s));
+	printf("%s\n", s.account);
+	return 0;
+}
+
+static void print_subscriber(const struct askue_subscriber *s)
+{
+	char d[ASKUE_DATE_BUF];
+	printf("account     %s\nname        %s\naddress     %s\ndistrict    %s\nsubstation  %s\n"
+	       "category    %s\nregistered  %s\nphone       %s\nemail       %s\nstatus      %s\n",
+	       s->account, s->name, s->address, s->district, s->substation, s->category,
+	       askue_date_format(s->registered, d), s->phone, s->email, s->status);
+}
+
+struct show_ctx {
+	cJSON *list;
+	int n;
+};
+
+static int add_installation(const struct askue_installation *in, void *arg)
+{
+	struct show_ctx *ctx = arg;
+	char d[ASKUE_DATE_BUF], r[128];
+	if (ctx->list) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "serial", in->serial);
+		cli_json_add_date(o, "installed", 1, in->installed);
+		cli_json_add_date(o, "removed", in->has_removed, in->removed);
+		cJSON_AddStringToObject(o, "reading_in", askue_registers_format(&in->in, r, sizeof r));
+		if (in->out.zones)
+			cJSON_AddStringToObject(o, "reading_out",
+			                        askue_registers_format(&in->out, r, sizeof r));
+		else
+			cJSON_AddNullToObject(o, "reading_out");
+		cJSON_AddItemToArray(ctx->list, o);
+	} else {
+		if (!ctx->n++)
+			printf("meters:\n");
+		printf("  %s  from %s (reading %s)", in->serial, askue_date_format(in->installed, d),
+		       askue_registers_format(&in->in, r, sizeof r));
+		if (in->has_removed)
+			printf("  to %s (reading %s)", askue_date_format(in->removed, d),
+			       in->out.zones ? askue_registers_format(&in->out, r, sizeof r) : "-");
+		printf("\n");
+	}
+	return 0;
+}
+
+int cmd_subscriber_show(struct askue_cli *cli, int argc, char **argv)
+{
+	if (argc != 2)
+		return cli_usage(cli, "expected ACCOUNT");
+	struct askue_ledger *l = cli_ledger(cli);
+	if (!l)
+		return EX_SOFTWARE;
+	struct askue_subscriber s;
+	enum askue_err err = askue_subscriber_get(l, argv[1], &s);
+	if (err)
+		return cli_fail(cli, err);
+	struct show_ctx ctx = {0};
+	cJSON *o = NULL;
+	if (cli->json) {
+		o = cli_json_subscriber(&s);
+		ctx.list = cJSON_AddArrayToObject(o, "meters");
+	} else {
+		print_subscriber(&s);
+	}
+	if ((err = askue_installation_each(l, NULL, s.account, add_installation, &ctx))) {
+		cJSON_Delete(o);
+		return cli_fail(cli, err);
+	}
+	return o ? cli_print_json(o) : 0;
+}
+
+struct find_ctx {
+	cJSON *list;
+	int n;
+};
+
+static int found(const struct askue_subscriber *s, void *arg)
+{
+	struct find_ctx *ctx = arg;
+	ctx->n++;
+	if (ctx->list)
+		cJSON_AddItemToArray(ctx->list, cli_json_subscriber(s));
+	else
+		printf("%s  %s  %s\n", s->account, s->name, s->address);
+	return 0;
+}
+
+int cmd_subscriber_find(struct askue_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {{"limit", required_argument, 0, 'l'}, {0, 0, 0, 0}};
+	int limit = ASKUE_FIND_ROWS_DEFAULT, c;
+	enum askue_err err;
+	cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		if (c != 'l')
+			return cli_bad_option(cli, c, argv);
+		if ((err = cli_int("--limit", optarg, 1, ASKUE_FIND_ROWS_MAX, &limit)))
+			return cli_fail(cli, err);
+	}
+	if (optind >= argc)
+		return cli_usage(cli, "expected TEXT");
+	char text[512] = "";
+	for (int i = optind; i < argc; i++) {
+		size_t n = strlen(text);
+		if (n + strlen(argv[i]) + 2 >= sizeof text)
+			return cli_usage(cli, "search text too long");
+		snprintf(text + n, sizeof text - n, "%s%s", n ? " " : "", argv[i]);
+	}
+	struct askue_ledger *l = cli_ledger(cli);
+	if (!l)
+		return EX_SOFTWARE;
+	struct find_ctx ctx = {.list = cli->json ? cJSON_CreateArray() : NULL};
+	if ((err = askue_subscriber_find(l, text, limit, found, &ctx))) {
+		cJSON_Delete(ctx.list);
+		return cli_fail(cli, err);
+	}
+	return ctx.list ? cli_print_json(ctx.list) : 0;
+}

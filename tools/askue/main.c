@@ -1,0 +1,109 @@
+/* askue — the admin command line (DESIGN.md, "The operating surface").
+ *
+ *   askue [--config FILE] [--json] COMMAND ...
+ *
+ * main parses the global options, loads the configuration, finds the
+ * command in the table below and runs it. Exit status 0 only on success;
+ * errors go to stderr with sysexits.h codes.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "cli.h"
+#include "log.h"
+
+static const struct cli_command commands[] = {
+	{"subscriber", "add", cmd_subscriber_add,
+	 "--name N --address A [--district D] [--substation S] [--category household|other]"
+	 " [--date D] [--phone P] [--email E]"},
+	{"subscriber", "show", cmd_subscriber_show, "ACCOUNT"},
+	{"subscriber", "find", cmd_subscriber_find, "TEXT [--limit N]"},
+	{"meter", "add", cmd_meter_add,
+	 "--serial S --model M --commissioned D --service-life YEARS [--zones 1|2|3]"
+	 " [--warranty-card W --warranty-until D] [--verification-interval YEARS]"
+	 " [--verified D] [--capacity KWH]"},
+	{"meter", "show", cmd_meter_show, "SERIAL"},
+	{"meter", "install", cmd_meter_install, "SERIAL ACCOUNT --date D [--reading KWH[,KWH..]]"},
+	{"meter", "dismantle", cmd_meter_dismantle, "SERIAL --date D [--reading KWH[,KWH..]]"},
+	{"tariff", "add", cmd_tariff_add, "NAME [--zones day=07-23,night=23-07] [--date D]"},
+	{"tariff", "price", cmd_tariff_price, "NAME --from D ZONE=RUB_PER_KWH.."},
+	{"tariff", "choose", cmd_tariff_choose, "ACCOUNT NAME --from D"},
+	{"tariff", "show", cmd_tariff_show, "NAME"},
+	{NULL, "events", cmd_events, "[--type T] [--subject X] [--since D] [--limit N]"},
+	{NULL, "import", cmd_import, "subscribers|meters|installations FILE.csv"},
+	{NULL, "export", cmd_export, "subscribers|meters|installations [FILE.csv]"},
+	{"config", "example", cmd_config_example, "(prints every setting with its default)"},
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: askue [--config FILE] [--json] COMMAND ...\n\ncommands:\n");
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		fprintf(out, "  %s%s%s %s\n", commands[i].group ? commands[i].group : "",
+		        commands[i].group ? " " : "", commands[i].name, commands[i].usage);
+}
+
+int main(int argc, char **argv)
+{
+	struct askue_cli cli = {0};
+	const char *config_path = NULL;
+	int i = 1;
+	askue_log_init("askue");
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			cli.json = 1;
+		} else if (!strcmp(argv[i], "--config") && i + 1 < argc) {
+			config_path = argv[++i];
+		} else if (!strncmp(argv[i], "--config=", 9)) {
+			config_path = argv[i] + 9;
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "askue: unknown option '%s'\n", argv[i]);
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	const struct cli_command *cmd = NULL;
+	for (size_t c = 0; c < N_COMMANDS && !cmd; c++) {
+		if (commands[c].group) {
+			if (!strcmp(argv[i], commands[c].group) && i + 1 < argc &&
+			    !strcmp(argv[i + 1], commands[c].name))
+				cmd = &commands[c];
+		} else if (!strcmp(argv[i], commands[c].name)) {
+			cmd = &commands[c];
+		}
+	}
+	if (!cmd) {
+		fprintf(stderr, "askue: unknown command '%s%s%s'\n", argv[i], i + 1 < argc ? " " : "",
+		        i + 1 < argc ? argv[i + 1] : "");
+		usage(stderr);
+		return EX_USAGE;
+	}
+	char command[64];
+	snprintf(command, sizeof command, "%s%s%s", cmd->group ? cmd->group : "",
+	         cmd->group ? " " : "", cmd->name);
+	cli.command = command;
+	if (cmd->group)
+		i++;
+
+	enum askue_err err = askue_config_load(config_path, &cli.cfg);
+	if (!err)
+		err = askue_config_apply(&cli.cfg);
+	if (err) {
+		fprintf(stderr, "askue: %s\n", askue_err_msg());
+		return askue_err_exit_code(err);
+	}
+	int rc = cmd->run(&cli, argc - i, argv + i);
+	askue_ledger_close(cli.ledger);
+	return rc;
+}
