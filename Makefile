@@ -8,7 +8,12 @@
 #
 # Programs are found by folder, so adding a .c file to a folder is enough:
 #   lib/*.c                  -> libaskue.a, linked by every program
-#   tools/askue/*.c          -> askue (the admin command line)
+#   tools/askue/*.c jobs/*.c -> askue (the admin command line and the jobs)
+#   ingestor/*.c             -> askue-ingestor
+#   tools/sim/*.c            -> askue-sim (meter simulator / load generator)
+#   tools/relay/*.c          -> askue-relay (journal -> askue/events/#)
+#   tui/*.c                  -> askue-console
+#   broker-plugins/*.c       -> askue_auth.so (Mosquitto plugin)
 #   tests/unit/test_*.c      -> one cmocka binary each
 
 CC      ?= cc
@@ -25,19 +30,39 @@ CFLAGS_ASAN := $(CSTD) $(WARN) -O1 -g -fno-omit-frame-pointer \
 CPPFLAGS := -Ilib $(PKG_CFLAGS) -MMD -MP
 
 LIB_SRC   := $(wildcard lib/*.c)
-ASKUE_SRC := $(wildcard tools/askue/*.c)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+
+# Programs: name -> the folders whose .c files make it (besides lib/).
+# A program whose folders hold no .c file yet is skipped.
+PROG_askue          := tools/askue jobs
+PROG_askue-ingestor := ingestor
+PROG_askue-sim      := tools/sim
+PROG_askue-relay    := tools/relay
+PROG_askue-console  := tui
+PROGRAMS := $(foreach p,askue askue-ingestor askue-sim askue-relay askue-console,\
+              $(if $(wildcard $(addsuffix /*.c,$(PROG_$(p)))),$(p)))
+prog_src = $(wildcard $(addsuffix /*.c,$(PROG_$(1))))
+
+# The Mosquitto plugin is a shared object: its sources and the library
+# are compiled position-independent (build/pic/).
+PLUGIN_SRC := $(wildcard broker-plugins/*.c)
+PLUGIN     := $(if $(PLUGIN_SRC),askue_auth.so)
+
+# Fuzz targets (tests/fuzz/fuzz_*.c) are built by clang with libFuzzer.
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 
 # $(call objs,variant,sources)
 objs = $(patsubst %.c,build/$(1)/%.o,$(2))
 
-REL_PROGS  := build/rel/askue
-ASAN_PROGS := build/asan/askue
+REL_PROGS  := $(addprefix build/rel/,$(PROGRAMS) $(PLUGIN))
+ASAN_PROGS := $(addprefix build/asan/,$(PROGRAMS) $(PLUGIN))
 UNIT_BINS  := $(patsubst tests/unit/%.c,build/asan/tests/%,$(UNIT_SRC))
 
-.PHONY: all test unit cli deps bench lint clean
+.SECONDARY:
+.DELETE_ON_ERROR:
+.PHONY: all test unit cli integration fuzz deps bench lint clean
 all: $(REL_PROGS)
-	@mkdir -p bin && ln -sf ../build/rel/askue bin/askue
+	@mkdir -p bin && for p in $(PROGRAMS) $(PLUGIN); do ln -sf ../build/rel/$$p bin/$$p; done
 
 build/rel/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -49,30 +74,66 @@ build/asan/%.o: %.c
 	@echo "  CC/asan $<"
 	@$(CC) $(CPPFLAGS) $(CFLAGS_ASAN) -c -o $@ $<
 
+build/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC/pic  $<"
+	@$(CC) $(CPPFLAGS) $(CFLAGS_REL) -fPIC -c -o $@ $<
+
+build/picasan/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC/pic+asan $<"
+	@$(CC) $(CPPFLAGS) $(CFLAGS_ASAN) -fPIC -c -o $@ $<
+
 build/rel/libaskue.a: $(call objs,rel,$(LIB_SRC))
 	@rm -f $@; ar rcs $@ $^
 build/asan/libaskue.a: $(call objs,asan,$(LIB_SRC))
 	@rm -f $@; ar rcs $@ $^
+build/pic/libaskue.a: $(call objs,pic,$(LIB_SRC))
+	@rm -f $@; ar rcs $@ $^
+build/picasan/libaskue.a: $(call objs,picasan,$(LIB_SRC))
+	@rm -f $@; ar rcs $@ $^
 
-build/rel/askue: $(call objs,rel,$(ASKUE_SRC)) build/rel/libaskue.a
-	$(CC) $(CFLAGS_REL) -o $@ $^ $(PKG_LIBS)
-build/asan/askue: $(call objs,asan,$(ASKUE_SRC)) build/asan/libaskue.a
-	$(CC) $(CFLAGS_ASAN) -o $@ $^ $(PKG_LIBS)
+define program_rules
+build/rel/$(1): $(call objs,rel,$(call prog_src,$(1))) build/rel/libaskue.a
+	@echo "  LD      $$@"
+	@$$(CC) $$(CFLAGS_REL) -o $$@ $$^ $$(PKG_LIBS)
+build/asan/$(1): $(call objs,asan,$(call prog_src,$(1))) build/asan/libaskue.a
+	@echo "  LD/asan $$@"
+	@$$(CC) $$(CFLAGS_ASAN) -o $$@ $$^ $$(PKG_LIBS)
+endef
+$(foreach p,$(PROGRAMS),$(eval $(call program_rules,$(p))))
+
+build/rel/askue_auth.so: $(call objs,pic,$(PLUGIN_SRC)) build/pic/libaskue.a
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS_REL) -shared -o $@ $^ $(PKG_LIBS)
+build/asan/askue_auth.so: $(call objs,picasan,$(PLUGIN_SRC)) build/picasan/libaskue.a
+	@echo "  LD/asan $@"
+	@$(CC) $(CFLAGS_ASAN) -shared -o $@ $^ $(PKG_LIBS)
 
 build/asan/tests/%: build/asan/tests/unit/%.o build/asan/libaskue.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ASAN) -o $@ $^ $(PKG_LIBS) -lcmocka
+	@echo "  LD/asan $@"
+	@$(CC) $(CFLAGS_ASAN) -o $@ $^ $(PKG_LIBS) -lcmocka
 
 # The test target: unit tests (cmocka) then the command-line tests, all
 # against the sanitizer build. Servers the integration tests need are started
 # by the tests themselves (tests/lib/servers.sh) on free loopback ports.
-test: all unit cli
+test: all unit cli integration fuzz
 
 unit: $(UNIT_BINS)
 	@tests/run-unit $(UNIT_BINS)
 
+# Command-line and integration tests run the sanitizer build of every
+# program (ASKUE_BUILD); the plugin needs the ASan runtime preloaded into
+# the stock broker, which tests/lib/servers.sh does.
 cli: $(ASAN_PROGS)
-	@ASKUE_BIN=$(CURDIR)/build/asan/askue tests/cli/run
+	@ASKUE_BUILD=$(CURDIR)/build/asan tests/cli/run
+
+integration: $(ASAN_PROGS)
+	@if [ -x tests/integration/run ]; then ASKUE_BUILD=$(CURDIR)/build/asan tests/integration/run; fi
+
+fuzz:
+	@if [ -x tests/fuzz/run ]; then tests/fuzz/run; fi
 
 deps:
 	@deploy/install-deps
@@ -81,7 +142,7 @@ bench: all
 	@bench/registry/run
 
 lint:
-	clang-tidy $(LIB_SRC) $(ASKUE_SRC) -- $(CPPFLAGS) $(CSTD)
+	clang-tidy $(LIB_SRC) $(call prog_src,askue) -- $(CPPFLAGS) $(CSTD)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability -Ilib lib tools
 
 clean:
