@@ -28,6 +28,9 @@
 #define ASKUE_EV_CARDFILE_IMPORTED "cardfile_imported"
 #define ASKUE_EV_CONCENTRATOR_ADDED "concentrator_added"
 #define ASKUE_EV_CONCENTRATOR_BOUND "concentrator_bound"
+#define ASKUE_EV_CONCENTRATOR_UNBOUND "concentrator_unbound"
+#define ASKUE_EV_CONCENTRATOR_CREDENTIALS "concentrator_credentials_issued"
+#define ASKUE_EV_SERVICE_CREDENTIALS "service_credentials_issued"
 
 /* Append one event. details: a JSON object the caller keeps (NULL = {}).
  * Must be called inside a ledger transaction. */

@@ -134,6 +134,20 @@ const char *const askue_schema_migrations[] = {
 	"  PRIMARY KEY (subscriber_id, valid_from)\n"
 	") STRICT;\n"
 	"CREATE INDEX subscriber_tariff_tariff ON subscriber_tariff(tariff_id);\n",
+
+	/* 2: MQTT credentials of askue's own services (roles of the broker
+	 * plugin's ACL), and when a concentrator's secret was issued. A secret
+	 * is kept only as a random salt and a BLAKE2b hash (credentials.h). */
+	"ALTER TABLE concentrator ADD COLUMN secret_issued INTEGER;\n"
+	"CREATE TABLE service_account (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  name TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 64),\n"
+	"  role TEXT NOT NULL CHECK (role IN ('ingestor','relay','jobs','stale')),\n"
+	"  secret_salt BLOB NOT NULL CHECK (length(secret_salt) = 16),\n"
+	"  secret_hash BLOB NOT NULL CHECK (length(secret_hash) = 32),\n"
+	"  secret_issued INTEGER NOT NULL,\n"
+	"  created INTEGER NOT NULL\n"
+	") STRICT;\n",
 };
 
 const int askue_schema_count =
