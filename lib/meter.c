@@ -380,7 +380,7 @@ enum askue_err askue_meter_install(struct askue_ledger *l, const char *serial, c
 	return err;
 }
 
-static enum askue_err dismantle_tx(struct askue_ledger *l, const char *serial,
+enum askue_err askue_meter_dismantle_tx(struct askue_ledger *l, const char *serial,
                                    struct askue_date date, const struct askue_registers *regs)
 {
 	static const char find[] =
@@ -470,7 +470,7 @@ enum askue_err askue_meter_dismantle(struct askue_ledger *l, const char *serial,
 	enum askue_err err = askue_ledger_begin(l);
 	if (err)
 		return err;
-	if ((err = dismantle_tx(l, serial, date, regs)) || (err = askue_ledger_commit(l)))
+	if ((err = askue_meter_dismantle_tx(l, serial, date, regs)) || (err = askue_ledger_commit(l)))
 		askue_ledger_rollback(l);
 	return err;
 }

@@ -109,6 +109,9 @@ ASKUE_MUST enum askue_err askue_meter_install_tx(struct askue_ledger *l, const c
 ASKUE_MUST enum askue_err askue_meter_dismantle(struct askue_ledger *l, const char *serial,
                                                 struct askue_date date,
                                                 const struct askue_registers *regs);
+ASKUE_MUST enum askue_err askue_meter_dismantle_tx(struct askue_ledger *l, const char *serial,
+                                                   struct askue_date date,
+                                                   const struct askue_registers *regs);
 /* Installations of a meter (serial) or of a subscriber (account), oldest first. */
 ASKUE_MUST enum askue_err askue_installation_each(struct askue_ledger *l, const char *serial,
                                                   const char *account,

@@ -1,0 +1,527 @@
+/* cardfile — see cardfile.h.
+ *
+ * The file is fed to libcsv one physical line at a time, so when a record
+ * ends we know its line number. Each record's fields are collected into a
+ * row (at most COLUMNS_MAX fields, ASKUE_CSV_ROW_BYTES_MAX bytes), the
+ * header row maps column names to fields, and each data row goes through
+ * the registry's *_tx functions inside a savepoint: a bad row is rolled back
+ * to its savepoint, reported, and the import carries on checking the rest;
+ * at the end the whole transaction commits only if no row was bad.
+ */
+#include "cardfile.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "journal.h"
+#include "limits.h"
+#include "registry.h"
+#include "text.h"
+
+#define COLUMNS_MAX 16
+
+enum askue_err askue_cardfile_kind_parse(const char *s, enum askue_cardfile_kind *out)
+{
+	if (!strcmp(s, "subscribers"))
+		*out = ASKUE_CARDFILE_SUBSCRIBERS;
+	else if (!strcmp(s, "meters"))
+		*out = ASKUE_CARDFILE_METERS;
+	else if (!strcmp(s, "installations"))
+		*out = ASKUE_CARDFILE_INSTALLATIONS;
+	else
+		return askue_err_set(ASKUE_ERR_INVALID,
+		                     "'%s': expected subscribers, meters or installations", s);
+	return ASKUE_OK;
+}
+
+/* The columns of each kind; the first `required` are required. */
+static const char *const subscriber_cols[] = {"name",     "address", "district", "substation",
+                                              "category", "date",    "phone",    "email",
+                                              "account",  NULL};
+static const char *const meter_cols[] = {"serial",         "model",
+                                         "commissioned",   "service-life",
+                                         "zones",          "warranty-card",
+                                         "warranty-until", "verification-interval",
+                                         "verified",       "capacity",
+                                         NULL};
+static const char *const installation_cols[] = {"serial",  "account", "date", "reading",
+                                                "removed", "removed-reading", NULL};
+
+static const char *const *kind_columns(enum askue_cardfile_kind kind, int *required)
+{
+	switch (kind) {
+	case ASKUE_CARDFILE_SUBSCRIBERS: *required = 2; return subscriber_cols;
+	case ASKUE_CARDFILE_METERS: *required = 4; return meter_cols;
+	case ASKUE_CARDFILE_INSTALLATIONS: *required = 3; return installation_cols;
+	}
+	*required = 0;
+	return subscriber_cols;
+}
+
+struct import {
+	struct askue_ledger *l;
+	enum askue_cardfile_kind kind;
+	const char *path;
+	struct askue_cardfile_report *report;
+	int64_t line;
+	/* the record being read */
+	char *fields[COLUMNS_MAX];
+	int n_fields;
+	size_t row_bytes;
+	int row_overflow; /* too many fields or bytes */
+	/* header: column index of each known column, -1 when absent */
+	int have_header;
+	int col_of[COLUMNS_MAX];
+	const char *const *cols;
+	enum askue_err fatal; /* an error that stops the import (I/O, ledger) */
+	struct askue_date today;
+};
+
+static void report_bad(struct import *im, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void report_bad(struct import *im, const char *fmt, ...)
+{
+	struct askue_cardfile_report *r = im->report;
+	if (r->bad++ >= ASKUE_IMPORT_ERRORS_SHOWN_MAX)
+		return;
+	char msg[1200], what[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	snprintf(msg, sizeof msg, "%s:%lld: %s", im->path, (long long)im->line, what);
+	if (r->on_error)
+		r->on_error(msg, r->arg);
+	else
+		fprintf(stderr, "%s\n", msg);
+}
+
+static void clear_row(struct import *im)
+{
+	for (int i = 0; i < im->n_fields; i++)
+		free(im->fields[i]);
+	im->n_fields = 0;
+	im->row_bytes = 0;
+	im->row_overflow = 0;
+}
+
+static void on_field(void *data, size_t len, void *arg)
+{
+	struct import *im = arg;
+	im->row_bytes += len + 1;
+	if (im->n_fields == COLUMNS_MAX || im->row_bytes > ASKUE_CSV_ROW_BYTES_MAX) {
+		im->row_overflow = 1;
+		return;
+	}
+	char *s = malloc(len + 1);
+	if (!s) {
+		im->fatal = askue_err_set(ASKUE_ERR_NOMEM, "import: out of memory");
+		return;
+	}
+	if (len)
+		memcpy(s, data, len);
+	s[len] = '\0';
+	im->fields[im->n_fields++] = s;
+}
+
+/* The value of column `name` in the current row, "" when absent. */
+static const char *col(struct import *im, const char *name)
+{
+	for (int c = 0; im->cols[c]; c++)
+		if (!strcmp(im->cols[c], name)) {
+			int idx = im->col_of[c];
+			return idx >= 0 && idx < im->n_fields ? im->fields[idx] : "";
+		}
+	return "";
+}
+
+static int read_header(struct import *im)
+{
+	int required;
+	im->cols = kind_columns(im->kind, &required);
+	for (int c = 0; c < COLUMNS_MAX; c++)
+		im->col_of[c] = -1;
+	int ok = 1;
+	for (int f = 0; f < im->n_fields; f++) {
+		const char *name = im->fields[f];
+		if (f == 0 && !strncmp(name, "\xef\xbb\xbf", 3)) /* UTF-8 byte order mark */
+			name += 3;
+		int found = -1;
+		for (int c = 0; im->cols[c]; c++)
+			if (!strcmp(im->cols[c], name))
+				found = c;
+		if (found < 0) {
+			report_bad(im, "header: unknown column '%s'", name);
+			ok = 0;
+		} else if (im->col_of[found] >= 0) {
+			report_bad(im, "header: column '%s' twice", name);
+			ok = 0;
+		} else {
+			im->col_of[found] = f;
+		}
+	}
+	for (int c = 0; c < required; c++)
+		if (im->col_of[c] < 0) {
+			report_bad(im, "header: required column '%s' missing", im->cols[c]);
+			ok = 0;
+		}
+	return ok;
+}
+
+/* Copy a field into a fixed buffer; 0 when it does not fit. */
+static int take(char *dst, size_t size, const char *src)
+{
+	size_t n = strlen(src);
+	if (n >= size)
+		return 0;
+	memcpy(dst, src, n + 1);
+	return 1;
+}
+
+static enum askue_err field_date(const char *column, const char *s, int *has,
+                                 struct askue_date *out)
+{
+	*has = 0;
+	if (!*s)
+		return ASKUE_OK;
+	enum askue_err err = askue_date_parse(s, out);
+	if (err)
+		askue_err_prefix("%s: ", column);
+	else
+		*has = 1;
+	return err;
+}
+
+static enum askue_err field_int(const char *column, const char *s, int lo, int hi, int *out)
+{
+	if (!*s)
+		return ASKUE_OK;
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || *end || v < lo || v > hi)
+		return askue_err_set(ASKUE_ERR_INVALID, "%s: '%s' is not a whole number %d..%d", column,
+		                     s, lo, hi);
+	*out = (int)v;
+	return ASKUE_OK;
+}
+
+static enum askue_err row_subscriber(struct import *im)
+{
+	struct askue_subscriber s;
+	memset(&s, 0, sizeof s);
+	int has_date;
+	if (!take(s.name, sizeof s.name, col(im, "name")))
+		return askue_err_set(ASKUE_ERR_INVALID, "name: longer than %d bytes", ASKUE_NAME_BYTES_MAX);
+	if (!take(s.address, sizeof s.address, col(im, "address")))
+		return askue_err_set(ASKUE_ERR_INVALID, "address: too long");
+	if (!take(s.district, sizeof s.district, col(im, "district")) ||
+	    !take(s.substation, sizeof s.substation, col(im, "substation")) ||
+	    !take(s.category, sizeof s.category, col(im, "category")) ||
+	    !take(s.phone, sizeof s.phone, col(im, "phone")) ||
+	    !take(s.email, sizeof s.email, col(im, "email")) ||
+	    !take(s.account, sizeof s.account, col(im, "account")))
+		return askue_err_set(ASKUE_ERR_INVALID, "a field is too long");
+	enum askue_err err = field_date("date", col(im, "date"), &has_date, &s.registered);
+	if (err)
+		return err;
+	if (!has_date)
+		s.registered = im->today;
+	return askue_subscriber_add_tx(im->l, &s);
+}
+
+static enum askue_err row_meter(struct import *im)
+{
+	struct askue_meter m;
+	memset(&m, 0, sizeof m);
+	int has_com;
+	enum askue_err err;
+	if (!take(m.serial, sizeof m.serial, col(im, "serial")))
+		return askue_err_set(ASKUE_ERR_INVALID, "serial: longer than %d bytes",
+		                     ASKUE_SERIAL_BYTES_MAX);
+	if (!take(m.model, sizeof m.model, col(im, "model")) ||
+	    !take(m.warranty_card, sizeof m.warranty_card, col(im, "warranty-card")))
+		return askue_err_set(ASKUE_ERR_INVALID, "a field is too long");
+	if ((err = field_date("commissioned", col(im, "commissioned"), &has_com, &m.commissioned)) ||
+	    (err = field_date("warranty-until", col(im, "warranty-until"), &m.has_warranty_until,
+	                      &m.warranty_until)) ||
+	    (err = field_date("verified", col(im, "verified"), &m.has_last_verified,
+	                      &m.last_verified)) ||
+	    (err = field_int("service-life", col(im, "service-life"), 1, 60, &m.service_life_years)) ||
+	    (err = field_int("zones", col(im, "zones"), 1, 3, &m.zones)) ||
+	    (err = field_int("verification-interval", col(im, "verification-interval"), 1, 60,
+	                     &m.verification_interval_years)))
+		return err;
+	if (!has_com)
+		return askue_err_set(ASKUE_ERR_INVALID, "commissioned: required");
+	if (!m.service_life_years)
+		return askue_err_set(ASKUE_ERR_INVALID, "service-life: required");
+	const char *cap = col(im, "capacity");
+	if (*cap) {
+		struct askue_energy e;
+		if ((err = askue_energy_parse_kwh(cap, &e))) {
+			askue_err_prefix("capacity: ");
+			return err;
+		}
+		m.capacity_wh = e.wh;
+	}
+	return askue_meter_add_tx(im->l, &m);
+}
+
+static enum askue_err row_installation(struct import *im)
+{
+	const char *serial = col(im, "serial"), *account = col(im, "account");
+	const char *reading = col(im, "reading"), *removed = col(im, "removed");
+	const char *removed_reading = col(im, "removed-reading");
+	struct askue_date date, rdate;
+	int has_date, has_removed;
+	enum askue_err err;
+	if (!*serial)
+		return askue_err_set(ASKUE_ERR_INVALID, "serial: required");
+	if (!*account)
+		return askue_err_set(ASKUE_ERR_INVALID, "account: required");
+	if ((err = field_date("date", col(im, "date"), &has_date, &date)) ||
+	    (err = field_date("removed", removed, &has_removed, &rdate)))
+		return err;
+	if (!has_date)
+		return askue_err_set(ASKUE_ERR_INVALID, "date: required");
+	if (*removed_reading && !has_removed)
+		return askue_err_set(ASKUE_ERR_INVALID, "removed-reading: given without removed");
+	struct askue_meter m;
+	if ((err = askue_meter_get(im->l, serial, &m)))
+		return err;
+	struct askue_registers in = {0}, out = {0};
+	if (*reading && (err = askue_registers_parse(reading, m.zones, &in))) {
+		askue_err_prefix("reading: ");
+		return err;
+	}
+	if (*removed_reading && (err = askue_registers_parse(removed_reading, m.zones, &out))) {
+		askue_err_prefix("removed-reading: ");
+		return err;
+	}
+	if ((err = askue_meter_install_tx(im->l, serial, account, date, &in)))
+		return err;
+	if (has_removed)
+		err = askue_meter_dismantle_tx(im->l, serial, rdate, &out);
+	return err;
+}
+
+static void process_row(struct import *im)
+{
+	static const char savepoint[] = "SAVEPOINT cardfile_row";
+	static const char release[] = "RELEASE cardfile_row";
+	static const char undo[] = "ROLLBACK TO cardfile_row";
+	if (im->fatal)
+		return;
+	if (im->row_overflow) {
+		report_bad(im, "row has more than %d fields or %d bytes", COLUMNS_MAX,
+		           ASKUE_CSV_ROW_BYTES_MAX);
+		im->report->rows += im->have_header;
+		im->have_header = 1;
+		return;
+	}
+	if (!im->have_header) {
+		im->have_header = 1;
+		if (!read_header(im))
+			im->fatal = ASKUE_ERR_INVALID;
+		return;
+	}
+	im->report->rows++;
+	for (int f = 0; f < im->n_fields; f++) {
+		if (!askue_text_valid(im->fields[f], strlen(im->fields[f]))) {
+			report_bad(im, "field %d: not valid UTF-8 text", f + 1);
+			return;
+		}
+	}
+	enum askue_err err;
+	if ((err = askue_ledger_exec(im->l, savepoint))) {
+		im->fatal = err;
+		return;
+	}
+	switch (im->kind) {
+	case ASKUE_CARDFILE_SUBSCRIBERS: err = row_subscriber(im); break;
+	case ASKUE_CARDFILE_METERS: err = row_meter(im); break;
+	case ASKUE_CARDFILE_INSTALLATIONS: err = row_installation(im); break;
+	}
+	if (err == ASKUE_ERR_NOMEM || err == ASKUE_ERR_IO || err == ASKUE_ERR_BUSY ||
+	    err == ASKUE_ERR_DB) {
+		askue_err_prefix("%s:%lld: ", im->path, (long long)im->line);
+		im->fatal = err;
+		return;
+	}
+	if (err) {
+		report_bad(im, "%s", askue_err_msg());
+		if ((err = askue_ledger_exec(im->l, undo)))
+			im->fatal = err;
+	}
+	if (!im->fatal && (err = askue_ledger_exec(im->l, release)))
+		im->fatal = err;
+	if (!im->fatal && im->report->bad == 0)
+		im->report->written++;
+}
+
+static void on_record(int terminator, void *arg)
+{
+	struct import *im = arg;
+	(void)terminator;
+	process_row(im);
+	clear_row(im);
+}
+
+static enum askue_err parse_file(struct import *im, FILE *f)
+{
+	struct csv_parser p;
+	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0)
+		return askue_err_set(ASKUE_ERR_NOMEM, "import: out of memory");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int first = 1;
+	enum askue_err err = ASKUE_OK;
+	while (!im->fatal && (n = getline(&line, &cap, f)) > 0) {
+		im->line++;
+		if (first) {
+			/* Semicolon-separated (a spreadsheet's export) when the header
+			 * has semicolons and no commas. */
+			if (strchr(line, ';') && !strchr(line, ','))
+				csv_set_delim(&p, ';');
+			first = 0;
+		}
+		if (csv_parse(&p, line, (size_t)n, on_field, on_record, im) != (size_t)n) {
+			report_bad(im, "CSV: %s", csv_strerror(csv_error(&p)));
+			im->fatal = ASKUE_ERR_INVALID;
+		}
+	}
+	if (!im->fatal && ferror(f))
+		im->fatal = askue_err_set(ASKUE_ERR_IO, "%s: read error", im->path);
+	if (!im->fatal && csv_fini(&p, on_field, on_record, im) != 0) {
+		report_bad(im, "CSV: %s (an unterminated quote?)", csv_strerror(csv_error(&p)));
+		im->fatal = ASKUE_ERR_INVALID;
+	}
+	clear_row(im);
+	csv_free(&p);
+	free(line);
+	if (!im->fatal && !im->have_header) {
+		report_bad(im, "empty file: a header row is required");
+		im->fatal = ASKUE_ERR_INVALID;
+	}
+	err = im->fatal;
+	return err;
+}
+
+enum askue_err askue_cardfile_import(struct askue_ledger *l, enum askue_cardfile_kind kind,
+                                     const char *path, struct askue_cardfile_report *report)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return askue_err_set(ASKUE_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+	report->rows = report->written = report->bad = 0;
+	struct import im = {.l = l, .kind = kind, .path = path, .report = report,
+	                    .today = askue_date_today()};
+	enum askue_err err = askue_ledger_begin(l);
+	if (!err)
+		err = parse_file(&im, f);
+	fclose(f);
+	if ((!err || err == ASKUE_ERR_INVALID) && report->bad)
+		err = askue_err_set(ASKUE_ERR_INVALID, "%s: %lld bad row%s of %lld; nothing imported",
+		                    path, (long long)report->bad, report->bad == 1 ? "" : "s",
+		                    (long long)report->rows);
+	if (!err) {
+		static const char *const names[] = {"subscribers", "meters", "installations"};
+		cJSON *d = cJSON_CreateObject();
+		cJSON_AddStringToObject(d, "kind", names[kind]);
+		cJSON_AddStringToObject(d, "file", path);
+		cJSON_AddNumberToObject(d, "rows", (double)report->written);
+		err = askue_journal_append(l, ASKUE_EV_CARDFILE_IMPORTED, names[kind], d);
+		cJSON_Delete(d);
+	}
+	if (!err)
+		err = askue_ledger_commit(l);
+	if (err) {
+		askue_ledger_rollback(l);
+		report->written = 0;
+	}
+	return err;
+}
+
+/* Export: one query per kind, columns in the import's order. */
+static void put_field(FILE *out, const char *s, int last)
+{
+	if (*s)
+		csv_fwrite(out, s, strlen(s));
+	fputc(last ? '\n' : ',', out);
+}
+
+enum askue_err askue_cardfile_export(struct askue_ledger *l, enum askue_cardfile_kind kind,
+                                     FILE *out, int64_t *rows)
+{
+	static const char subs_sql[] =
+		"SELECT name, address, district, substation, category, registered,"
+		" coalesce(phone, ''), coalesce(email, ''), account FROM subscriber ORDER BY id";
+	static const char meters_sql[] =
+		"SELECT serial, model, commissioned, service_life_years, zones,"
+		" coalesce(warranty_card, ''), coalesce(warranty_until, ''),"
+		" verification_interval_years, coalesce(last_verified, ''), capacity_wh"
+		" FROM meter ORDER BY id";
+	static const char inst_sql[] =
+		"SELECT m.serial, s.account, i.installed, m.zones,"
+		" i.in_r0_wh, i.in_r1_wh, i.in_r2_wh, i.in_r3_wh, coalesce(i.removed, ''),"
+		" i.out_r0_wh, i.out_r1_wh, i.out_r2_wh, i.out_r3_wh"
+		" FROM installation i JOIN meter m ON m.id = i.meter_id"
+		" JOIN subscriber s ON s.id = i.subscriber_id ORDER BY i.installed, i.id";
+	const char *sql = kind == ASKUE_CARDFILE_SUBSCRIBERS ? subs_sql
+	                  : kind == ASKUE_CARDFILE_METERS    ? meters_sql
+	                                                     : inst_sql;
+	int required;
+	const char *const *cols = kind_columns(kind, &required);
+	for (int c = 0; cols[c]; c++)
+		fprintf(out, "%s%c", cols[c], cols[c + 1] ? ',' : '\n');
+	sqlite3_stmt *st;
+	enum askue_err err = askue_ledger_stmt(l, sql, &st);
+	if (err)
+		return err;
+	int rc;
+	*rows = 0;
+	char num[ASKUE_NUM_BUF], regs[128];
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		(*rows)++;
+		if (kind == ASKUE_CARDFILE_SUBSCRIBERS) {
+			for (int c = 0; c < 9; c++)
+				put_field(out, askue_column_text(st, c), c == 8);
+		} else if (kind == ASKUE_CARDFILE_METERS) {
+			for (int c = 0; c < 9; c++)
+				put_field(out, askue_column_text(st, c), 0);
+			put_field(out,
+			          askue_energy_format_kwh((struct askue_energy){sqlite3_column_int64(st, 9)},
+			                                  num),
+			          1);
+		} else {
+			int zones = sqlite3_column_int(st, 3);
+			put_field(out, askue_column_text(st, 0), 0);
+			put_field(out, askue_column_text(st, 1), 0);
+			put_field(out, askue_column_text(st, 2), 0);
+			for (int side = 0; side < 2; side++) {
+				int base = side ? 9 : 4;
+				struct askue_registers r = {0};
+				if (sqlite3_column_type(st, base) != SQLITE_NULL) {
+					r.zones = zones;
+					for (int z = 0; z <= 3; z++)
+						r.wh[z] = sqlite3_column_int64(st, base + z);
+				}
+				if (side)
+					put_field(out, askue_column_text(st, 8), 0);
+				put_field(out, r.zones ? askue_registers_format(&r, regs, sizeof regs) : "",
+				          side == 1);
+			}
+		}
+	}
+	if (rc != SQLITE_DONE)
+		err = askue_ledger_fail(l, rc, "export");
+	sqlite3_reset(st);
+	if (!err && (fflush(out) != 0 || ferror(out)))
+		err = askue_err_set(ASKUE_ERR_IO, "export: write error: %s", strerror(errno));
+	return err;
+}
