@@ -1,7 +1,10 @@
 # askue — one non-recursive Makefile.
 #
 #   make          build every program and library (build/rel/)
-#   make test     build with ASan+UBSan (build/asan/) and run every test
+#   make test     install what is missing, build with ASan+UBSan (build/asan/)
+#                 and run every test (unit, cli, integration, fuzz)
+#   make demo     install what is missing, build, and run the local stack with
+#                 demo data (deploy/demo)
 #   make deps     install the Debian packages the project needs (idempotent)
 #   make bench    run the benchmarks (long; not part of `make test`)
 #   make lint     clang-tidy and cppcheck over the tree
@@ -60,7 +63,7 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,build/asan/tests/%,$(UNIT_SRC))
 
 .SECONDARY:
 .DELETE_ON_ERROR:
-.PHONY: all test unit cli integration fuzz deps bench lint clean
+.PHONY: all test check demo unit cli integration fuzz deps bench lint clean
 all: $(REL_PROGS)
 	@mkdir -p bin && for p in $(PROGRAMS) $(PLUGIN); do ln -sf ../build/rel/$$p bin/$$p; done
 
@@ -118,7 +121,17 @@ build/asan/tests/%: build/asan/tests/unit/%.o build/asan/libaskue.a
 # The test target: unit tests (cmocka) then the command-line tests, all
 # against the sanitizer build. Servers the integration tests need are started
 # by the tests themselves (tests/lib/servers.sh) on free loopback ports.
-test: all unit cli integration fuzz
+# `make test` and `make demo` are the README's two commands: they install
+# what is missing first, then re-read this Makefile (pkg-config answers only
+# once the -dev packages are there).
+test: deps
+	@$(MAKE) --no-print-directory check
+
+check: all unit cli integration fuzz
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@deploy/demo
 
 unit: $(UNIT_BINS)
 	@tests/run-unit $(UNIT_BINS)

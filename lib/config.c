@@ -34,7 +34,7 @@ struct setting {
 	{sec, key, SET_BOOL, offsetof(struct askue_config, field), 0, def, 0, 1, doc}
 
 static const struct setting settings[] = {
-	S("askue", "home", home, "", "state directory; default $ASKUE_HOME, else ./var"),
+	S("askue", "home", home, "./var", "state directory; default $ASKUE_HOME, else ./var"),
 	S("askue", "timezone", timezone, "Europe/Moscow",
 	  "the utility's time zone (zone database name): business days, periods, due dates"),
 	S("askue", "log_level", log_level, "info", "debug | info | warn | error"),
@@ -59,7 +59,7 @@ static const struct setting settings[] = {
 	S("ingestor", "username", ingestor_username, "askue-ingestor", "MQTT user (role ingestor)"),
 	S("ingestor", "password", ingestor_password, "", "MQTT password of the ingestor role"),
 	S("ingestor", "spool_dir", ingestor_spool_dir, "${home}/spool", "durable spool"),
-	I("ingestor", "spool_bytes_max", ingestor_spool_bytes_max, "1073741824", 1048576,
+	I("ingestor", "spool_bytes_max", ingestor_spool_bytes_max, "1073741824", 16777216,
 	  INT64_C(1099511627776), "spool bound; when full, intake pauses (the broker keeps messages)"),
 	I("ingestor", "batch_points_max", ingestor_batch_points_max, "5000", 1, 100000,
 	  "points per InfluxDB write"),
@@ -67,6 +67,23 @@ static const struct setting settings[] = {
 	  "longest a point waits for its batch"),
 	I("ingestor", "future_tolerance_s", ingestor_future_tolerance_s, "300", 0, 86400,
 	  "a reading stamped further in the future than this is rejected"),
+	B("ingestor", "spool_fsync", ingestor_spool_fsync, "true",
+	  "fdatasync each message before it is acknowledged: survives a machine crash "
+	  "(false: survives the death of the process only, and is faster)"),
+	S("ingestor", "rejects_dir", ingestor_rejects_dir, "${home}/rejects",
+	  "refused messages and readings, one file per UTC day"),
+	S("ingestor", "lastseen_path", ingestor_lastseen_path, "${home}/lastseen.db",
+	  "per meter: newest reading's time and when it arrived (SQLite, read by the stale job)"),
+	S("ingestor", "log_file", ingestor_log_file, "", "log file (reopened on SIGHUP); empty: stderr"),
+	I("ingestor", "session_expiry_s", ingestor_session_expiry_s, "604800", 60, 4294967295,
+	  "how long the broker keeps the ingestor's session and messages while it is away"),
+	I("ingestor", "health_interval_s", ingestor_health_interval_s, "10", 1, 3600,
+	  "how often the ingest health point is written and logged"),
+	I("ingestor", "lastseen_interval_s", ingestor_lastseen_interval_s, "5", 1, 3600,
+	  "how often last-seen times are written to lastseen_path"),
+	I("ingestor", "drain_timeout_s", ingestor_drain_timeout_s, "30", 0, 3600,
+	  "on SIGTERM, how long to keep writing the spool to InfluxDB before exiting "
+	  "(what is left stays in the spool)"),
 	I("billing", "day", billing_day, "1", 1, 28, "day of the month the billing timer runs"),
 };
 #define N_SETTINGS (sizeof settings / sizeof settings[0])

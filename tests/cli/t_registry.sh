@@ -155,8 +155,11 @@ test_config_errors() {
 	ASKUE_CONFIG=missing.conf fails 78 "cannot open" askue subscriber find abc || return 1
 	printf '[askue]\ntimezone = Mars/Base\n' >tz.conf
 	fails 78 "Mars/Base" askue --config tz.conf subscriber find abc || return 1
-	ok askue config example && printf '%s' "$OUT" >example.conf || return 1
+	ok askue config example && printf '%s\n' "$OUT" >example.conf || return 1
+	cmp -s example.conf "$ASKUE_SRC/deploy/askue.conf.example" ||
+		fail "deploy/askue.conf.example is stale: run askue config example > deploy/askue.conf.example" || return 1
 	# the example, uncommented, is a valid config
 	sed 's/^;//' example.conf >full.conf
 	ok askue --config full.conf subscriber find abc || return 1
+	[ -f var/askue.db ] || fail "the example's ledger is not ./var/askue.db" || return 1
 }

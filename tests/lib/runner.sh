@@ -7,6 +7,8 @@ shift
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${ASKUE_BUILD:?set ASKUE_BUILD to the build directory (build/asan)}"
 export ASKUE_BUILD
+ASKUE_SRC=$(cd "$here/../.." && pwd)
+export ASKUE_SRC
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 root=$(mktemp -d "${TMPDIR:-/tmp}/askue-$suite.XXXXXX")
