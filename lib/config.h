@@ -48,6 +48,14 @@ struct askue_config {
 	int64_t ingestor_batch_points_max;
 	int64_t ingestor_batch_ms;
 	int64_t ingestor_future_tolerance_s;
+	int64_t ingestor_spool_fsync;
+	char ingestor_rejects_dir[ASKUE_PATH_MAX];
+	char ingestor_lastseen_path[ASKUE_PATH_MAX];
+	char ingestor_log_file[ASKUE_PATH_MAX];
+	int64_t ingestor_session_expiry_s;
+	int64_t ingestor_health_interval_s;
+	int64_t ingestor_lastseen_interval_s;
+	int64_t ingestor_drain_timeout_s;
 	/* [billing] */
 	int64_t billing_day;
 };

@@ -7,6 +7,24 @@
 #define ASKUE_PAYLOAD_BYTES_MAX (64 * 1024)
 /* JSON nesting in a payload: the contract needs 3 levels. */
 #define ASKUE_PAYLOAD_DEPTH_MAX 8
+/* Readings in one message: a month of half-hourly readings (1488) fits. */
+#define ASKUE_PAYLOAD_READINGS_MAX 4096
+/* A reading stamped before 2000-01-01 comes from a meter whose clock was
+ * reset: refused (bad_ts). */
+#define ASKUE_READING_TS_MIN 946684800
+/* A register, power or voltage value: 1e9 kWh is beyond any meter's
+ * display; Wh of it (1e12) stay exact in a double and in int64. */
+#define ASKUE_REGISTER_VALUE_MAX 1e9
+/* One spool record: the line protocol of one message (<= 4096 readings of
+ * at most ~450 bytes each with a 64-byte serial escaped three times over). */
+#define ASKUE_SPOOL_RECORD_BYTES_MAX (2 * 1024 * 1024)
+/* An InfluxDB answer kept for the logs and for parsing its error. */
+#define ASKUE_INFLUX_REPLY_BYTES_MAX (64 * 1024)
+/* Longest wait between retries of an InfluxDB write or an MQTT reconnect. */
+#define ASKUE_RETRY_DELAY_MS_MAX 30000
+/* Meters whose last-seen update waits in memory between two flushes to
+ * lastseen.db; past this the flush runs at once. */
+#define ASKUE_LASTSEEN_PENDING_MAX 65536
 /* A meter serial: printed on the meter, 1..64 bytes of UTF-8. */
 #define ASKUE_SERIAL_BYTES_MAX 64
 /* Names and addresses typed by operators or read from card files. */

@@ -1,0 +1,266 @@
+/* batch — the writer thread: spool -> batches -> InfluxDB /write.
+ *
+ * A batch closes when it holds batch_points_max points (whole records: a
+ * record is never split, so one message's readings may take a batch past
+ * the figure) or when its first record has waited batch_ms. It is written
+ * with askue_influx_write_split: points InfluxDB refuses are found by
+ * halving and quarantined to the rejects (reason influx_refused), never
+ * allowed to block or drop the rest. While InfluxDB cannot be reached the
+ * same batch is retried with a doubling delay capped at
+ * ASKUE_RETRY_DELAY_MS_MAX; the spool fills meanwhile, and when it is full
+ * intake pauses. Only after a batch is stored does the spool cursor move
+ * and the meters' last-seen times change. The health point and the
+ * last-seen flush run from here too, between batches.
+ */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "influx.h"
+#include "ingestor.h"
+#include "lineproto.h"
+#include "log.h"
+
+struct meta {
+	char meter[ASKUE_SERIAL_BYTES_MAX + 1];
+	int64_t ts_max, arrived;
+};
+
+struct writer {
+	const struct askue_config *cfg;
+	struct spool *sp;
+	struct rejects *rj;
+	struct health *h;
+	struct askue_influx *ix;
+	struct lastseen *ls;
+	pthread_t thread;
+	_Atomic int stopping;
+	_Atomic int64_t deadline_ms; /* when stopping: give up writing then */
+	char host[128];
+	/* the batch */
+	char *recbuf;        /* one record, ASKUE_SPOOL_RECORD_BYTES_MAX */
+	int held;            /* recbuf holds a record the last batch had no room for */
+	struct spool_rec rec;
+	struct spool_pos rec_after;
+	char *buf;
+	size_t len, cap, points;
+	struct meta *metas;
+	size_t n_metas, metas_cap;
+	struct spool_pos after; /* position after the batch's last record */
+	int db_ok;
+	int64_t next_health_ms, next_lastseen_ms;
+};
+
+int64_t ingestor_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void on_refused(const char *line, size_t len, const char *error, void *ctx)
+{
+	struct writer *w = ctx;
+	atomic_fetch_add(&w->h->quarantined, 1);
+	health_reject(w->h, ASKUE_REASON_INFLUX_REFUSED, 0);
+	log_warnx("writer", "InfluxDB refused a point; quarantined to the rejects: %.200s", error);
+	rejects_write(w->rj, (int64_t)time(NULL), ASKUE_REASON_INFLUX_REFUSED, "influx", -1,
+	              line, len, error);
+}
+
+static int stop_now(struct writer *w)
+{
+	return atomic_load(&w->stopping) && ingestor_now_ms() >= atomic_load(&w->deadline_ms);
+}
+
+/* Sleep ms in small steps, waking early when the stop deadline passes. */
+static void nap(struct writer *w, int64_t ms)
+{
+	int64_t until = ingestor_now_ms() + ms;
+	while (!stop_now(w) && ingestor_now_ms() < until)
+		usleep(20000);
+}
+
+static void periodic(struct writer *w, int force)
+{
+	int64_t now = ingestor_now_ms();
+	if (force || now >= w->next_lastseen_ms) {
+		lastseen_flush(w->ls);
+		w->next_lastseen_ms = now + w->cfg->ingestor_lastseen_interval_s * 1000;
+	}
+	if (force || now >= w->next_health_ms) {
+		w->next_health_ms = now + w->cfg->ingestor_health_interval_s * 1000;
+		struct spool_stats st;
+		spool_stats(w->sp, &st);
+		char line[4096];
+		struct askue_linebuf lb = {line, 0, sizeof line};
+		if (health_report(w->h, &st, w->cfg->ingestor_client_id, w->host, (int64_t)time(NULL),
+		                  now, &lb) == ASKUE_OK &&
+		    askue_influx_write(w->ix, lb.buf, lb.len, NULL) != ASKUE_OK)
+			log_debug("writer", "health point not written: %s", askue_err_msg());
+	}
+}
+
+static int add_record(struct writer *w)
+{
+	if (w->len + w->rec.len > w->cap || w->n_metas == w->metas_cap)
+		return 0;
+	memcpy(w->buf + w->len, w->rec.lines, w->rec.len);
+	w->len += w->rec.len;
+	w->points += w->rec.points;
+	struct meta *m = &w->metas[w->n_metas++];
+	snprintf(m->meter, sizeof m->meter, "%s", w->rec.meter);
+	m->ts_max = w->rec.ts_max;
+	m->arrived = w->rec.arrived;
+	w->after = w->rec_after;
+	return 1;
+}
+
+/* Fill the batch; returns 1 when it holds something to write. */
+static int fill(struct writer *w)
+{
+	w->len = w->points = w->n_metas = 0;
+	int64_t first_ms = 0;
+	for (;;) {
+		if (w->held) {
+			if (!add_record(w))
+				return 1; /* no room: goes first into the next batch */
+			w->held = 0;
+			if (!first_ms)
+				first_ms = ingestor_now_ms();
+			if (w->points >= (size_t)w->cfg->ingestor_batch_points_max)
+				return 1;
+		}
+		int64_t wait = 200;
+		if (first_ms) {
+			wait = first_ms + w->cfg->ingestor_batch_ms - ingestor_now_ms();
+			if (wait <= 0)
+				return 1;
+		}
+		if (atomic_load(&w->stopping) && spool_caught_up(w->sp))
+			return w->len > 0;
+		if (spool_next(w->sp, w->recbuf, &w->rec, &w->rec_after, (int)wait) == ASKUE_OK) {
+			w->held = 1;
+			continue;
+		}
+		if (!first_ms) {
+			periodic(w, 0);
+			if (atomic_load(&w->stopping))
+				return 0;
+		}
+	}
+}
+
+static void write_batch(struct writer *w)
+{
+	int64_t delay = 100, start = ingestor_now_ms();
+	int failing = 0;
+	for (;;) {
+		if (!w->db_ok && askue_influx_create_database(w->ix) == ASKUE_OK)
+			w->db_ok = 1;
+		size_t requests = 0;
+		enum askue_err err = askue_influx_write_split(w->ix, w->buf, w->len, on_refused, w,
+		                                              &requests);
+		if (!err)
+			break;
+		atomic_fetch_add(&w->h->write_retries, 1);
+		if (!failing++)
+			log_warnx("writer", "%s; retrying (the spool keeps the points)", askue_err_msg());
+		if (stop_now(w)) {
+			log_warnx("writer", "stopping with %zu points unwritten: they stay in the spool "
+			          "for the next start", w->points);
+			w->len = 0;
+			return;
+		}
+		nap(w, delay);
+		delay = delay * 2 > ASKUE_RETRY_DELAY_MS_MAX ? ASKUE_RETRY_DELAY_MS_MAX : delay * 2;
+		periodic(w, 0);
+	}
+	if (failing)
+		log_info("writer", "InfluxDB takes writes again after %d retries", failing);
+	health_batch(w->h, w->points, (uint64_t)(ingestor_now_ms() - start));
+	if (spool_commit(w->sp, &w->after) != ASKUE_OK)
+		log_warnx("writer", "%s", askue_err_msg());
+	for (size_t i = 0; i < w->n_metas; i++)
+		lastseen_note(w->ls, w->metas[i].meter, w->metas[i].ts_max, w->metas[i].arrived);
+	w->len = 0;
+}
+
+static void *run(void *arg)
+{
+	struct writer *w = arg;
+	for (;;) {
+		int got = fill(w);
+		if (got)
+			write_batch(w);
+		periodic(w, 0);
+		if (atomic_load(&w->stopping) && (stop_now(w) || (!w->held && spool_caught_up(w->sp))))
+			break;
+	}
+	periodic(w, 1);
+	return NULL;
+}
+
+static void writer_free(struct writer *w)
+{
+	askue_influx_close(w->ix);
+	lastseen_close(w->ls);
+	free(w->recbuf);
+	free(w->buf);
+	free(w->metas);
+	free(w);
+}
+
+enum askue_err writer_start(const struct askue_config *cfg, struct spool *sp,
+                            struct rejects *rj, struct health *h, struct writer **out)
+{
+	struct writer *w = calloc(1, sizeof *w);
+	if (!w)
+		return askue_err_set(ASKUE_ERR_NOMEM, "writer: out of memory");
+	w->cfg = cfg, w->sp = sp, w->rj = rj, w->h = h;
+	size_t pmax = (size_t)cfg->ingestor_batch_points_max;
+	w->cap = pmax * 256 + ASKUE_SPOOL_RECORD_BYTES_MAX;
+	w->metas_cap = pmax + 1;
+	w->recbuf = malloc(ASKUE_SPOOL_RECORD_BYTES_MAX);
+	w->buf = malloc(w->cap);
+	w->metas = calloc(w->metas_cap, sizeof *w->metas);
+	enum askue_err err = askue_influx_open(cfg, &w->ix);
+	if (!err && (!w->recbuf || !w->buf || !w->metas))
+		err = askue_err_set(ASKUE_ERR_NOMEM, "writer: out of memory");
+	if (err) {
+		writer_free(w);
+		return err;
+	}
+	w->ls = lastseen_open(cfg->ingestor_lastseen_path);
+	if (gethostname(w->host, sizeof w->host) != 0)
+		snprintf(w->host, sizeof w->host, "unknown");
+	w->next_health_ms = ingestor_now_ms() + cfg->ingestor_health_interval_s * 1000;
+	w->next_lastseen_ms = ingestor_now_ms() + cfg->ingestor_lastseen_interval_s * 1000;
+	if (pthread_create(&w->thread, NULL, run, w) != 0) {
+		writer_free(w);
+		return askue_err_set(ASKUE_ERR_NOMEM, "writer: cannot start the thread");
+	}
+	*out = w;
+	return ASKUE_OK;
+}
+
+void writer_stop(struct writer *w, int64_t deadline_s)
+{
+	if (!w)
+		return;
+	atomic_store(&w->deadline_ms, ingestor_now_ms() + deadline_s * 1000);
+	atomic_store(&w->stopping, 1);
+	pthread_join(w->thread, NULL);
+	struct spool_stats st;
+	spool_stats(w->sp, &st);
+	if (st.pending_bytes)
+		log_warnx("writer", "stopped with %" PRIu64 " bytes still in the spool (written at "
+		          "the next start)", st.pending_bytes);
+	else
+		log_info("writer", "stopped: the spool is empty");
+	writer_free(w);
+}

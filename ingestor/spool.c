@@ -1,0 +1,496 @@
+/* spool — the durable, bounded queue between on_message and the writer.
+ *
+ * Files in the spool directory: segments NNNNNNNNNNNNNNNNNNNN.seg, appended
+ * to one at a time, and `cursor` ("SEG OFF"), the reader position up to which
+ * everything is in InfluxDB. A record is one accepted message:
+ *
+ *   u32 magic, u32 body_len, u32 crc32 (of the rest of the header and the
+ *   body), u32 points, i64 ts_max, i64 arrived, u32 meter_len,
+ *   body = meter bytes, then the line protocol of its readings
+ *
+ * written with one writev(2) and, when fsync_each, made durable with
+ * fdatasync(2) before spool_append returns — and so before the PUBACK.
+ * At start the tail of the last segment is checked record by record and a
+ * torn record (killed mid-write: never acknowledged) is cut off; appends go
+ * to a new segment. The cursor file is replaced by rename after each
+ * committed batch and is not synced: after a machine crash it may lag, which
+ * only replays points InfluxDB already has (the same points again).
+ * The bound is on the bytes of all segment files: an append that would pass
+ * it waits for the writer to delete a spent segment.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ingestor.h"
+#include "limits.h"
+#include "log.h"
+
+#define REC_MAGIC 0x31515341u /* "ASQ1" */
+#define HDR_BYTES 36
+
+struct spool {
+	char dir[ASKUE_PATH_MAX];
+	uint64_t bytes_max, seg_bytes_max;
+	int fsync_each;
+	pthread_mutex_t mu;
+	pthread_cond_t room, data;
+	int cancelled;
+	/* appender */
+	int wfd;
+	uint64_t wseg, wsize; /* the active segment and its size */
+	/* reader */
+	int rfd;
+	uint64_t rseg, roff;
+	/* committed */
+	struct spool_pos cursor;
+	uint64_t first_seg; /* oldest segment file kept */
+	uint64_t disk_bytes;
+	uint64_t appended, full_waits;
+};
+
+static uint32_t crc_table[256];
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+static void crc_init(void)
+{
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+		crc_table[i] = c;
+	}
+}
+static uint32_t crc32_update(uint32_t crc, const void *data, size_t n)
+{
+	const unsigned char *p = data;
+	crc = ~crc;
+	while (n--)
+		crc = crc_table[(crc ^ *p++) & 0xFF] ^ (crc >> 8);
+	return ~crc;
+}
+
+static void seg_path(const struct spool *sp, uint64_t seg, char *out, size_t size)
+{
+	snprintf(out, size, "%s/%020" PRIu64 ".seg", sp->dir, seg);
+}
+
+static void put32(unsigned char *p, uint32_t v) { memcpy(p, &v, 4); }
+static void put64(unsigned char *p, int64_t v) { memcpy(p, &v, 8); }
+static uint32_t get32(const unsigned char *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static int64_t get64(const unsigned char *p) { int64_t v; memcpy(&v, p, 8); return v; }
+
+/* Read and check the record at off of fd. Returns 1 with *rec filled (body
+ * in buf), 0 at a clean end of file, -1 when what is there is no record. */
+static int read_record(int fd, uint64_t off, char *buf, struct spool_rec *rec, uint64_t *next)
+{
+	unsigned char h[HDR_BYTES];
+	ssize_t n = pread(fd, h, sizeof h, (off_t)off);
+	if (n == 0)
+		return 0;
+	if (n != (ssize_t)sizeof h)
+		return -1;
+	uint32_t body_len = get32(h + 4), meter_len = get32(h + 32);
+	if (get32(h) != REC_MAGIC || body_len > ASKUE_SPOOL_RECORD_BYTES_MAX ||
+	    meter_len > ASKUE_SERIAL_BYTES_MAX || meter_len >= body_len)
+		return -1;
+	n = pread(fd, buf, body_len, (off_t)(off + HDR_BYTES));
+	if (n != (ssize_t)body_len)
+		return -1;
+	uint32_t crc = crc32_update(0, h + 12, HDR_BYTES - 12);
+	crc = crc32_update(crc, buf, body_len);
+	if (crc != get32(h + 8))
+		return -1;
+	/* The meter is copied to the end of the buffer (after the body, where
+	 * there is always room) so it can be NUL-terminated. */
+	char *meter = buf + ASKUE_SPOOL_RECORD_BYTES_MAX - ASKUE_SERIAL_BYTES_MAX - 1;
+	memcpy(meter, buf, meter_len);
+	meter[meter_len] = 0;
+	rec->meter = meter;
+	rec->points = get32(h + 12);
+	rec->ts_max = get64(h + 16);
+	rec->arrived = get64(h + 24);
+	rec->lines = buf + meter_len;
+	rec->len = body_len - meter_len;
+	*next = off + HDR_BYTES + body_len;
+	return 1;
+}
+
+static int sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+static enum askue_err open_segment_for_append(struct spool *sp, uint64_t seg)
+{
+	char path[ASKUE_PATH_MAX + 32];
+	seg_path(sp, seg, path, sizeof path);
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return askue_err_set(ASKUE_ERR_IO, "spool: %s: %s", path, strerror(errno));
+	if (sp->fsync_each && sync_dir(sp->dir) != 0) {
+		close(fd);
+		return askue_err_set(ASKUE_ERR_IO, "spool: sync %s: %s", sp->dir, strerror(errno));
+	}
+	if (sp->wfd >= 0)
+		close(sp->wfd);
+	sp->wfd = fd;
+	sp->wseg = seg;
+	sp->wsize = 0;
+	return ASKUE_OK;
+}
+
+/* The oldest and newest segment numbers in dir; 0 when none. */
+static void list_segments(const char *dir, uint64_t *first, uint64_t *last, uint64_t *bytes)
+{
+	*first = *last = 0;
+	*bytes = 0;
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		char *end;
+		uint64_t seg = strtoull(e->d_name, &end, 10);
+		if (end == e->d_name || strcmp(end, ".seg") != 0 || seg == 0)
+			continue;
+		if (!*first || seg < *first)
+			*first = seg;
+		if (seg > *last)
+			*last = seg;
+		struct stat st;
+		char path[ASKUE_PATH_MAX + 300];
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		if (stat(path, &st) == 0)
+			*bytes += (uint64_t)st.st_size;
+	}
+	closedir(d);
+}
+
+static void read_cursor(struct spool *sp, uint64_t first, uint64_t last)
+{
+	char path[ASKUE_PATH_MAX + 16];
+	snprintf(path, sizeof path, "%s/cursor", sp->dir);
+	FILE *f = fopen(path, "r");
+	uint64_t seg = 0, off = 0;
+	if (f) {
+		if (fscanf(f, "%" SCNu64 " %" SCNu64, &seg, &off) != 2)
+			seg = off = 0;
+		fclose(f);
+	}
+	if (seg < first || seg > last || seg == 0) {
+		if (f && first)
+			log_warnx("spool", "cursor unusable; replaying from segment %" PRIu64
+			          " (points already written are written again, harmlessly)", first);
+		seg = first, off = 0;
+	}
+	sp->cursor.seg = seg;
+	sp->cursor.off = off;
+}
+
+/* Cut a torn record off the end of the newest segment. */
+static enum askue_err repair_tail(struct spool *sp, uint64_t seg, char *buf)
+{
+	char path[ASKUE_PATH_MAX + 32];
+	seg_path(sp, seg, path, sizeof path);
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return askue_err_set(ASKUE_ERR_IO, "spool: %s: %s", path, strerror(errno));
+	uint64_t off = seg == sp->cursor.seg ? sp->cursor.off : 0, next;
+	struct spool_rec rec;
+	int r;
+	while ((r = read_record(fd, off, buf, &rec, &next)) == 1)
+		off = next;
+	struct stat st;
+	enum askue_err err = ASKUE_OK;
+	if (r < 0 && fstat(fd, &st) == 0 && (uint64_t)st.st_size > off) {
+		log_warnx("spool", "%s: %" PRIu64 " bytes of a record cut short at offset %" PRIu64
+		          " removed (it was never acknowledged)", path, (uint64_t)st.st_size - off, off);
+		if (ftruncate(fd, (off_t)off) != 0 || fsync(fd) != 0)
+			err = askue_err_set(ASKUE_ERR_IO, "spool: truncate %s: %s", path, strerror(errno));
+		sp->disk_bytes -= (uint64_t)st.st_size - off;
+	}
+	close(fd);
+	return err;
+}
+
+enum askue_err spool_open(const char *dir, uint64_t bytes_max, int fsync_each,
+                          struct spool **out)
+{
+	pthread_once(&crc_once, crc_init);
+	if (mkdir(dir, 0750) != 0 && errno != EEXIST)
+		return askue_err_set(ASKUE_ERR_IO, "spool: mkdir %s: %s", dir, strerror(errno));
+	struct spool *sp = calloc(1, sizeof *sp);
+	char *buf = malloc(ASKUE_SPOOL_RECORD_BYTES_MAX);
+	if (!sp || !buf) {
+		free(sp);
+		free(buf);
+		return askue_err_set(ASKUE_ERR_NOMEM, "spool: out of memory");
+	}
+	snprintf(sp->dir, sizeof sp->dir, "%s", dir);
+	sp->bytes_max = bytes_max;
+	sp->seg_bytes_max = bytes_max / 8;
+	if (sp->seg_bytes_max > 64u << 20)
+		sp->seg_bytes_max = 64u << 20;
+	sp->fsync_each = fsync_each;
+	sp->wfd = sp->rfd = -1;
+	pthread_mutex_init(&sp->mu, NULL);
+	pthread_cond_init(&sp->room, NULL);
+	pthread_cond_init(&sp->data, NULL);
+	uint64_t first, last;
+	list_segments(dir, &first, &last, &sp->disk_bytes);
+	read_cursor(sp, first, last);
+	enum askue_err err = ASKUE_OK;
+	if (last)
+		err = repair_tail(sp, last, buf);
+	free(buf);
+	if (!err)
+		err = open_segment_for_append(sp, last + 1);
+	if (err) {
+		spool_close(sp);
+		return err;
+	}
+	sp->first_seg = first ? first : sp->wseg;
+	if (!last)
+		sp->cursor.seg = sp->wseg, sp->cursor.off = 0;
+	sp->rseg = sp->cursor.seg;
+	sp->roff = sp->cursor.off;
+	if (last)
+		log_info("spool", "%s: %" PRIu64 " bytes in segments %" PRIu64 "..%" PRIu64
+		         ", replaying from %" PRIu64 ":%" PRIu64, dir, sp->disk_bytes, first, last,
+		         sp->cursor.seg, sp->cursor.off);
+	*out = sp;
+	return ASKUE_OK;
+}
+
+void spool_close(struct spool *sp)
+{
+	if (!sp)
+		return;
+	if (sp->wfd >= 0)
+		close(sp->wfd);
+	if (sp->rfd >= 0)
+		close(sp->rfd);
+	pthread_mutex_destroy(&sp->mu);
+	pthread_cond_destroy(&sp->room);
+	pthread_cond_destroy(&sp->data);
+	free(sp);
+}
+
+static enum askue_err write_record(struct spool *sp, const unsigned char *h, const char *meter,
+                                   size_t meter_len, const char *lines, size_t len)
+{
+	struct iovec iov[3] = {
+		{(void *)h, HDR_BYTES}, {(void *)meter, meter_len}, {(void *)lines, len}};
+	size_t total = HDR_BYTES + meter_len + len;
+	ssize_t n = writev(sp->wfd, iov, 3);
+	if (n != (ssize_t)total) {
+		int e = n < 0 ? errno : ENOSPC;
+		/* Cut off what part was written, so the segment stays readable. */
+		if (n > 0 && ftruncate(sp->wfd, (off_t)sp->wsize) != 0)
+			log_warn("spool", "truncate after a short write");
+		return askue_err_set(ASKUE_ERR_IO, "spool: write segment %" PRIu64 ": %s", sp->wseg,
+		                     strerror(e));
+	}
+	if (sp->fsync_each && fdatasync(sp->wfd) != 0)
+		return askue_err_set(ASKUE_ERR_IO, "spool: fdatasync: %s", strerror(errno));
+	return ASKUE_OK;
+}
+
+enum askue_err spool_append(struct spool *sp, const char *meter, int64_t ts_max,
+                            int64_t arrived, const char *lines, size_t len, uint32_t points)
+{
+	size_t meter_len = strlen(meter);
+	size_t body = meter_len + len;
+	if (body > ASKUE_SPOOL_RECORD_BYTES_MAX - ASKUE_SERIAL_BYTES_MAX - 1 ||
+	    meter_len > ASKUE_SERIAL_BYTES_MAX)
+		return askue_err_set(ASKUE_ERR_LIMIT, "spool: a record of %zu bytes", body);
+	unsigned char h[HDR_BYTES];
+	put32(h, REC_MAGIC);
+	put32(h + 4, (uint32_t)body);
+	put32(h + 12, points);
+	put64(h + 16, ts_max);
+	put64(h + 24, arrived);
+	put32(h + 32, (uint32_t)meter_len);
+	uint32_t crc = crc32_update(0, h + 12, HDR_BYTES - 12);
+	crc = crc32_update(crc, meter, meter_len);
+	put32(h + 8, crc32_update(crc, lines, len));
+
+	pthread_mutex_lock(&sp->mu);
+	uint64_t need = HDR_BYTES + body;
+	int waited = 0;
+	while (!sp->cancelled && sp->disk_bytes + need > sp->bytes_max) {
+		if (!waited++) {
+			sp->full_waits++;
+			log_warnx("spool", "full (%" PRIu64 " of %" PRIu64 " bytes): intake paused until "
+			          "InfluxDB takes more", sp->disk_bytes, sp->bytes_max);
+		}
+		pthread_cond_wait(&sp->room, &sp->mu);
+	}
+	enum askue_err err = ASKUE_OK;
+	if (sp->cancelled)
+		err = askue_err_set(ASKUE_ERR_BUSY, "spool: stopping");
+	else if (sp->wsize >= sp->seg_bytes_max)
+		err = open_segment_for_append(sp, sp->wseg + 1);
+	/* The writer reads only below wsize, so writing under the lock keeps
+	 * it from seeing half a record; appends come from one thread anyway. */
+	if (!err)
+		err = write_record(sp, h, meter, meter_len, lines, len);
+	if (!err) {
+		sp->wsize += need;
+		sp->disk_bytes += need;
+		sp->appended++;
+		pthread_cond_signal(&sp->data);
+	}
+	pthread_mutex_unlock(&sp->mu);
+	if (waited && !err)
+		log_info("spool", "room again: intake resumed");
+	return err;
+}
+
+void spool_cancel_waits(struct spool *sp)
+{
+	pthread_mutex_lock(&sp->mu);
+	sp->cancelled = 1;
+	pthread_cond_broadcast(&sp->room);
+	pthread_mutex_unlock(&sp->mu);
+}
+
+static void deadline_in(struct timespec *ts, int ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L)
+		ts->tv_sec++, ts->tv_nsec -= 1000000000L;
+}
+
+/* Open the reader on rseg; 0 when the file is gone (skipped). */
+static int reader_open(struct spool *sp)
+{
+	if (sp->rfd >= 0)
+		return 1;
+	char path[ASKUE_PATH_MAX + 32];
+	seg_path(sp, sp->rseg, path, sizeof path);
+	sp->rfd = open(path, O_RDONLY | O_CLOEXEC);
+	return sp->rfd >= 0;
+}
+
+static void reader_next_segment(struct spool *sp)
+{
+	if (sp->rfd >= 0)
+		close(sp->rfd);
+	sp->rfd = -1;
+	sp->rseg++;
+	sp->roff = 0;
+}
+
+enum askue_err spool_next(struct spool *sp, char *buf, struct spool_rec *rec,
+                          struct spool_pos *after, int timeout_ms)
+{
+	struct timespec until;
+	deadline_in(&until, timeout_ms);
+	pthread_mutex_lock(&sp->mu);
+	for (;;) {
+		if (sp->rseg == sp->wseg && sp->roff >= sp->wsize) {
+			if (pthread_cond_timedwait(&sp->data, &sp->mu, &until) == ETIMEDOUT) {
+				pthread_mutex_unlock(&sp->mu);
+				return ASKUE_ERR_BUSY;
+			}
+			continue;
+		}
+		int active = sp->rseg == sp->wseg;
+		pthread_mutex_unlock(&sp->mu);
+		uint64_t next;
+		int r = reader_open(sp) ? read_record(sp->rfd, sp->roff, buf, rec, &next) : 0;
+		pthread_mutex_lock(&sp->mu);
+		if (r == 1) {
+			sp->roff = next;
+			after->seg = sp->rseg;
+			after->off = next;
+			pthread_mutex_unlock(&sp->mu);
+			return ASKUE_OK;
+		}
+		if (active) {
+			/* below wsize every record is whole: this is damage */
+			log_error("spool", "segment %" PRIu64 ": bad record at offset %" PRIu64
+			          "; skipping to its end", sp->rseg, sp->roff);
+			sp->roff = sp->wsize;
+			continue;
+		}
+		if (r < 0)
+			log_warnx("spool", "segment %" PRIu64 ": bad record at offset %" PRIu64
+			          " (torn by a crash?); skipping the rest of it", sp->rseg, sp->roff);
+		reader_next_segment(sp);
+	}
+}
+
+static void write_cursor(struct spool *sp, const struct spool_pos *pos)
+{
+	char path[ASKUE_PATH_MAX + 16], tmp[ASKUE_PATH_MAX + 16], text[64];
+	snprintf(path, sizeof path, "%s/cursor", sp->dir);
+	snprintf(tmp, sizeof tmp, "%s/cursor.tmp", sp->dir);
+	int n = snprintf(text, sizeof text, "%" PRIu64 " %" PRIu64 "\n", pos->seg, pos->off);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0 || write(fd, text, (size_t)n) != n || close(fd) != 0 || rename(tmp, path) != 0)
+		log_warn("spool", "cannot save the cursor in %s (a restart replays more)", path);
+}
+
+enum askue_err spool_commit(struct spool *sp, const struct spool_pos *pos)
+{
+	write_cursor(sp, pos);
+	pthread_mutex_lock(&sp->mu);
+	sp->cursor = *pos;
+	uint64_t freed = 0;
+	while (sp->first_seg < pos->seg) {
+		char path[ASKUE_PATH_MAX + 32];
+		seg_path(sp, sp->first_seg, path, sizeof path);
+		struct stat st;
+		if (stat(path, &st) == 0) {
+			if (unlink(path) != 0) {
+				log_warn("spool", "cannot delete %s", path);
+				break;
+			}
+			freed += (uint64_t)st.st_size;
+		}
+		sp->first_seg++;
+	}
+	sp->disk_bytes -= freed < sp->disk_bytes ? freed : sp->disk_bytes;
+	if (freed)
+		pthread_cond_broadcast(&sp->room);
+	pthread_mutex_unlock(&sp->mu);
+	return ASKUE_OK;
+}
+
+int spool_caught_up(struct spool *sp)
+{
+	pthread_mutex_lock(&sp->mu);
+	int r = sp->rseg == sp->wseg && sp->roff >= sp->wsize;
+	pthread_mutex_unlock(&sp->mu);
+	return r;
+}
+
+void spool_stats(struct spool *sp, struct spool_stats *st)
+{
+	pthread_mutex_lock(&sp->mu);
+	st->disk_bytes = sp->disk_bytes;
+	/* segments before the cursor's are deleted, so this is what is left */
+	uint64_t spent = sp->cursor.off;
+	st->pending_bytes = sp->disk_bytes > spent ? sp->disk_bytes - spent : 0;
+	st->appended_records = sp->appended;
+	st->full_waits = sp->full_waits;
+	pthread_mutex_unlock(&sp->mu);
+}

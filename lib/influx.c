@@ -1,0 +1,245 @@
+/* influx — see influx.h. */
+#include "influx.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "limits.h"
+
+struct askue_influx {
+	CURL *curl;
+	char base[256];
+	char db_escaped[200];
+	char db[64];
+	char *reply;      /* ASKUE_INFLUX_REPLY_BYTES_MAX + 1 */
+	size_t reply_len;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static void curl_init_once(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
+{
+	struct askue_influx *ix = user;
+	size_t n = size * nmemb;
+	size_t room = ASKUE_INFLUX_REPLY_BYTES_MAX - ix->reply_len;
+	size_t take = n < room ? n : room; /* the rest is read and dropped */
+	memcpy(ix->reply + ix->reply_len, data, take);
+	ix->reply_len += take;
+	ix->reply[ix->reply_len] = 0;
+	return n;
+}
+
+enum askue_err askue_influx_open(const struct askue_config *cfg, struct askue_influx **out)
+{
+	pthread_once(&curl_once, curl_init_once);
+	struct askue_influx *ix = calloc(1, sizeof *ix);
+	if (!ix)
+		return askue_err_set(ASKUE_ERR_NOMEM, "influx: out of memory");
+	ix->reply = malloc(ASKUE_INFLUX_REPLY_BYTES_MAX + 1);
+	ix->curl = curl_easy_init();
+	if (!ix->reply || !ix->curl) {
+		askue_influx_close(ix);
+		return askue_err_set(ASKUE_ERR_NOMEM, "influx: cannot set up libcurl");
+	}
+	size_t n = strlen(cfg->influx_url);
+	while (n > 0 && cfg->influx_url[n - 1] == '/')
+		n--;
+	snprintf(ix->base, sizeof ix->base, "%.*s", (int)n, cfg->influx_url);
+	snprintf(ix->db, sizeof ix->db, "%s", cfg->influx_database);
+	char *esc = curl_easy_escape(ix->curl, cfg->influx_database, 0);
+	if (!esc) {
+		askue_influx_close(ix);
+		return askue_err_set(ASKUE_ERR_NOMEM, "influx: out of memory");
+	}
+	snprintf(ix->db_escaped, sizeof ix->db_escaped, "%s", esc);
+	curl_free(esc);
+	CURL *c = ix->curl;
+	long timeout = (long)cfg->influx_timeout_ms;
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout < 5000 ? timeout : 5000L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, ix);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ix->errbuf);
+	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+	if (cfg->influx_username[0]) {
+		curl_easy_setopt(c, CURLOPT_USERNAME, cfg->influx_username);
+		curl_easy_setopt(c, CURLOPT_PASSWORD, cfg->influx_password);
+		curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+	}
+	*out = ix;
+	return ASKUE_OK;
+}
+
+void askue_influx_close(struct askue_influx *ix)
+{
+	if (!ix)
+		return;
+	if (ix->curl)
+		curl_easy_cleanup(ix->curl);
+	free(ix->reply);
+	free(ix);
+}
+
+/* One request; body NULL means GET. Returns the HTTP status, 0 when no
+ * answer came (the reason in errbuf). */
+static long request(struct askue_influx *ix, const char *url, const char *body, size_t len)
+{
+	CURL *c = ix->curl;
+	ix->reply_len = 0;
+	ix->reply[0] = 0;
+	ix->errbuf[0] = 0;
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	if (body) {
+		curl_easy_setopt(c, CURLOPT_POST, 1L);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	} else {
+		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	}
+	CURLcode rc = curl_easy_perform(c);
+	if (rc != CURLE_OK) {
+		if (!ix->errbuf[0])
+			snprintf(ix->errbuf, sizeof ix->errbuf, "%s", curl_easy_strerror(rc));
+		return 0;
+	}
+	long status = 0;
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	return status;
+}
+
+/* Trim InfluxDB's JSON error to its text for the message. */
+static const char *reply_text(struct askue_influx *ix)
+{
+	char *e = strstr(ix->reply, "\"error\":\"");
+	if (e) {
+		e += 9;
+		size_t n = strlen(e);
+		if (n >= 2 && e[n - 1] == '\n')
+			e[--n] = 0;
+		if (n >= 2 && e[n - 1] == '}' && e[n - 2] == '"')
+			e[n - 2] = 0;
+		return e;
+	}
+	return ix->reply;
+}
+
+enum askue_err askue_influx_write(struct askue_influx *ix, const char *lines, size_t len,
+                                  long *http_status)
+{
+	char url[512];
+	snprintf(url, sizeof url, "%s/write?db=%s&precision=s", ix->base, ix->db_escaped);
+	long status = request(ix, url, lines, len);
+	if (http_status)
+		*http_status = status;
+	if (status == 204 || status == 200)
+		return ASKUE_OK;
+	if (status == 0)
+		return askue_err_set(ASKUE_ERR_IO, "influx: %s: %s", ix->base, ix->errbuf);
+	if (status == 400 || status == 413)
+		return askue_err_set(ASKUE_ERR_INVALID, "influx: write refused (HTTP %ld): %.512s",
+		                     status, reply_text(ix));
+	return askue_err_set(ASKUE_ERR_IO, "influx: write failed (HTTP %ld): %.512s", status,
+	                     reply_text(ix));
+}
+
+/* Split point: the line boundary nearest the middle. */
+static size_t middle_line(const char *lines, size_t len)
+{
+	size_t mid = len / 2;
+	const char *nl = memchr(lines + mid, '\n', len - mid);
+	size_t cut = nl ? (size_t)(nl - lines) + 1 : len;
+	if (cut >= len) {
+		/* no line break after the middle: look before it */
+		size_t i = mid;
+		while (i > 0 && lines[i - 1] != '\n')
+			i--;
+		cut = i;
+	}
+	return cut;
+}
+
+enum askue_err askue_influx_write_split(struct askue_influx *ix, const char *lines,
+                                        size_t len, askue_influx_refused_fn *refused,
+                                        void *ctx, size_t *requests)
+{
+	if (len == 0)
+		return ASKUE_OK;
+	if (requests)
+		(*requests)++;
+	enum askue_err err = askue_influx_write(ix, lines, len, NULL);
+	if (err != ASKUE_ERR_INVALID)
+		return err;
+	size_t cut = middle_line(lines, len);
+	if (cut == 0 || cut >= len) {
+		/* a single line: this is the refused point */
+		size_t n = len;
+		if (n && lines[n - 1] == '\n')
+			n--;
+		refused(lines, n, askue_err_msg(), ctx);
+		return ASKUE_OK;
+	}
+	err = askue_influx_write_split(ix, lines, cut, refused, ctx, requests);
+	if (!err)
+		err = askue_influx_write_split(ix, lines + cut, len - cut, refused, ctx, requests);
+	return err;
+}
+
+enum askue_err askue_influx_query(struct askue_influx *ix, const char *q, char **json_out)
+{
+	char *qe = curl_easy_escape(ix->curl, q, 0);
+	if (!qe)
+		return askue_err_set(ASKUE_ERR_NOMEM, "influx: out of memory");
+	size_t ulen = strlen(ix->base) + strlen(ix->db_escaped) + strlen(qe) + 64;
+	char *url = malloc(ulen);
+	if (!url) {
+		curl_free(qe);
+		return askue_err_set(ASKUE_ERR_NOMEM, "influx: out of memory");
+	}
+	int read_only = !strncasecmp(q, "SELECT", 6) || !strncasecmp(q, "SHOW", 4);
+	snprintf(url, ulen, "%s/query?db=%s&epoch=s&q=%s", ix->base, ix->db_escaped, qe);
+	curl_free(qe);
+	long status = request(ix, url, read_only ? NULL : "", 0);
+	free(url);
+	if (status == 0)
+		return askue_err_set(ASKUE_ERR_IO, "influx: %s: %s", ix->base, ix->errbuf);
+	if (status != 200)
+		return askue_err_set(status >= 500 ? ASKUE_ERR_IO : ASKUE_ERR_INVALID,
+		                     "influx: query failed (HTTP %ld): %.512s", status,
+		                     reply_text(ix));
+	if (strstr(ix->reply, "\"error\":"))
+		return askue_err_set(ASKUE_ERR_INVALID, "influx: query: %.512s", reply_text(ix));
+	if (json_out) {
+		char *copy = strdup(ix->reply);
+		if (!copy)
+			return askue_err_set(ASKUE_ERR_NOMEM, "influx: out of memory");
+		*json_out = copy;
+	}
+	return ASKUE_OK;
+}
+
+enum askue_err askue_influx_create_database(struct askue_influx *ix)
+{
+	char q[128];
+	snprintf(q, sizeof q, "CREATE DATABASE \"%s\"", ix->db);
+	return askue_influx_query(ix, q, NULL);
+}
+
+enum askue_err askue_influx_ping(struct askue_influx *ix)
+{
+	char url[512];
+	snprintf(url, sizeof url, "%s/ping", ix->base);
+	long status = request(ix, url, NULL, 0);
+	if (status == 204 || status == 200)
+		return ASKUE_OK;
+	return askue_err_set(ASKUE_ERR_IO, "influx: %s/ping: %s", ix->base,
+	                     status ? "unexpected status" : ix->errbuf);
+}

@@ -1,0 +1,62 @@
+/* influx — a small InfluxDB client on libcurl for the v1 HTTP API, which
+ * InfluxDB 1.x, 2.x (compat) and 3.x all accept: POST /write?db=&precision=s,
+ * GET or POST /query, CREATE DATABASE.
+ *
+ * One handle per thread (it owns one curl easy handle and its connection).
+ * Results of a write, as the callers must treat them:
+ *   ASKUE_OK            204: every point stored.
+ *   ASKUE_ERR_INVALID   400/413: InfluxDB refused some points of the batch
+ *                       (a parse error, a field type conflict, a body too
+ *                       large); the good ones may have been stored (1.x
+ *                       writes them: "partial write"). Not worth a retry
+ *                       as is: split the batch (askue_influx_write_split).
+ *   ASKUE_ERR_IO        connection refused, timeout, 5xx, 401/403/404 (a
+ *                       database or credential problem an operator fixes):
+ *                       retry the same batch later.
+ * The message (askue_err_msg) carries InfluxDB's own error text.
+ */
+#ifndef ASKUE_INFLUX_H
+#define ASKUE_INFLUX_H
+
+#include <stddef.h>
+#include "config.h"
+#include "err.h"
+
+struct askue_influx;
+
+/* Reads [influx] url, database, username, password, timeout_ms. */
+ASKUE_MUST enum askue_err askue_influx_open(const struct askue_config *cfg,
+                                            struct askue_influx **out);
+void askue_influx_close(struct askue_influx *ix);
+
+/* POST lines[0..len) to /write with precision=s. *http_status (may be NULL)
+ * gets the HTTP status, 0 when there was no answer. */
+ASKUE_MUST enum askue_err askue_influx_write(struct askue_influx *ix, const char *lines,
+                                             size_t len, long *http_status);
+
+/* Called for each line InfluxDB refuses on its own; error is InfluxDB's
+ * message. line is not NUL-terminated and has no '\n'. */
+typedef void askue_influx_refused_fn(const char *line, size_t len, const char *error,
+                                     void *ctx);
+
+/* Write lines (whole lines, each ending in '\n'); when InfluxDB refuses the
+ * batch, split it in halves and write each, down to single lines, and hand
+ * every refused single line to refused(). Returns ASKUE_OK when every line
+ * is stored or handed over, ASKUE_ERR_IO when InfluxDB could not be reached
+ * (then the caller retries the whole batch: points are idempotent).
+ * *requests counts the HTTP requests made (may be NULL). */
+ASKUE_MUST enum askue_err askue_influx_write_split(struct askue_influx *ix, const char *lines,
+                                                   size_t len, askue_influx_refused_fn *refused,
+                                                   void *ctx, size_t *requests);
+
+/* Run InfluxQL q (GET /query for SELECT/SHOW, POST otherwise) with epoch=s;
+ * *json_out (malloc'ed, caller frees) gets the answer. An error inside the
+ * answer ("error" in the result) is ASKUE_ERR_INVALID. */
+ASKUE_MUST enum askue_err askue_influx_query(struct askue_influx *ix, const char *q,
+                                             char **json_out);
+/* CREATE DATABASE (idempotent). */
+ASKUE_MUST enum askue_err askue_influx_create_database(struct askue_influx *ix);
+/* GET /ping: 0 when InfluxDB answers. */
+ASKUE_MUST enum askue_err askue_influx_ping(struct askue_influx *ix);
+
+#endif
