@@ -1,0 +1,302 @@
+/* askue_auth — the Mosquitto 2.0 plugin (v5 API) that lets in only the
+ * meters, concentrators and services the ledger knows, each with its own
+ * secret, and lets each publish or subscribe only where acl.h says.
+ *
+ *   plugin /usr/lib/askue/askue_auth.so
+ *   plugin_opt_ledger /var/lib/askue/askue.db   (required)
+ *   plugin_opt_reload_s 30                      (1..3600; how often the ledger is checked)
+ *   plugin_opt_clientid_prefix true             (optional: a client id must be the
+ *                                                username or start with it and - _ . :)
+ *
+ * Every callback runs on the broker's only thread, so none of them touches
+ * SQLite: BASIC_AUTH and ACL_CHECK look the username up in the in-memory
+ * table (authtable.h), TICK swaps in a table the reload thread built
+ * (reloader.h), RELOAD (SIGHUP) asks for a check at once. Nothing here
+ * asserts or exits: whatever goes wrong, the answer is "denied".
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* This order: mosquitto_plugin.h uses a type mosquitto_broker.h declares. */
+#include <mosquitto.h>
+#include <mosquitto_broker.h>
+#include <mosquitto_plugin.h>
+
+#include "acl.h"
+#include "authtable.h"
+#include "credentials.h"
+#include "reloader.h"
+
+#define RELOAD_S_DEFAULT 30
+#define RELOAD_S_MAX 3600
+/* Denials logged per second; beyond it they are counted and summed up, so
+ * a misbehaving fleet cannot flood the log or slow the broker. */
+#define DENIAL_LINES_PER_S 50
+
+struct plugin {
+	mosquitto_plugin_id_t *id;
+	struct reloader *reloader;
+	struct auth_table *table; /* the broker thread's; swapped on tick */
+	int clientid_prefix;
+	int64_t log_window_s;
+	int log_lines;
+	long long suppressed;
+	/* a constant-time stand-in for unknown users, so timing does not tell
+	 * which usernames exist */
+	struct askue_credential decoy;
+};
+
+static int64_t mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+static const char *str(const char *s)
+{
+	return s ? s : "";
+}
+
+static void flush_suppressed(struct plugin *p)
+{
+	if (p->suppressed) {
+		mosquitto_log_printf(MOSQ_LOG_WARNING, "askue_auth: %lld more denials not logged",
+		                     p->suppressed);
+		p->suppressed = 0;
+	}
+}
+
+static void deny_log(struct plugin *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void deny_log(struct plugin *p, const char *fmt, ...)
+{
+	int64_t now = mono_s();
+	if (now != p->log_window_s) {
+		p->log_window_s = now;
+		p->log_lines = 0;
+		flush_suppressed(p);
+	}
+	if (p->log_lines >= DENIAL_LINES_PER_S) {
+		p->suppressed++;
+		return;
+	}
+	p->log_lines++;
+	char line[768];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	mosquitto_log_printf(MOSQ_LOG_WARNING, "askue_auth: %s", line);
+}
+
+static int clientid_fits(const char *id, const char *user)
+{
+	size_t n = strlen(user);
+	if (!id || strncmp(id, user, n) != 0)
+		return 0;
+	return id[n] == '\0' || (strchr("-_.:", id[n]) && id[n] != '\0');
+}
+
+static int on_basic_auth(int event, void *event_data, void *userdata)
+{
+	(void)event;
+	struct plugin *p = userdata;
+	struct mosquitto_evt_basic_auth *ed = event_data;
+	if (!p || !ed)
+		return MOSQ_ERR_AUTH;
+	const char *user = ed->username, *pass = ed->password;
+	const char *id = ed->client ? mosquitto_client_id(ed->client) : NULL;
+	const char *addr = ed->client ? mosquitto_client_address(ed->client) : NULL;
+	const char *why = NULL;
+	const struct auth_entry *e = user ? auth_table_find(p->table, user, strlen(user)) : NULL;
+	size_t pass_len = pass ? strlen(pass) : 0;
+	if (!user || !*user) {
+		why = "no username";
+	} else if (!e || !e->has_secret) {
+		askue_cred_verify(&p->decoy, pass, pass_len); /* same time as a real check */
+		why = e ? "no credentials issued" : "unknown username (not registered, dismantled or no "
+		                                    "credentials)";
+	} else if (e->conflict) {
+		why = "username used by two entities in the ledger";
+	} else if (!askue_cred_verify(&e->cred, pass, pass_len)) {
+		why = pass ? "wrong password" : "no password";
+	} else if (p->clientid_prefix && !clientid_fits(id, user)) {
+		why = "client id does not start with the username";
+	}
+	if (why) {
+		deny_log(p, "refused client '%s' user '%s' from %s: %s", str(id), str(user), str(addr),
+		         why);
+		return MOSQ_ERR_AUTH;
+	}
+	return MOSQ_ERR_SUCCESS;
+}
+
+static int on_acl_check(int event, void *event_data, void *userdata)
+{
+	(void)event;
+	struct plugin *p = userdata;
+	struct mosquitto_evt_acl_check *ed = event_data;
+	if (!p || !ed || !ed->client)
+		return MOSQ_ERR_ACL_DENIED;
+	const char *user = mosquitto_client_username(ed->client);
+	if (acl_allows(p->table, user, ed->access, ed->topic))
+		return MOSQ_ERR_SUCCESS;
+	deny_log(p, "denied %s on '%s' for client '%s' user '%s'", acl_access_name(ed->access),
+	         str(ed->topic), str(mosquitto_client_id(ed->client)), str(user));
+	return MOSQ_ERR_ACL_DENIED;
+}
+
+static int on_tick(int event, void *event_data, void *userdata)
+{
+	(void)event;
+	(void)event_data;
+	struct plugin *p = userdata;
+	if (!p)
+		return MOSQ_ERR_SUCCESS;
+	char msg[512];
+	struct auth_table *t = reloader_take(p->reloader, msg, sizeof msg);
+	if (t) {
+		auth_table_free(p->table);
+		p->table = t;
+	}
+	if (msg[0])
+		mosquitto_log_printf(MOSQ_LOG_NOTICE, "askue_auth: %s", msg);
+	if (p->suppressed && mono_s() != p->log_window_s)
+		flush_suppressed(p);
+	return MOSQ_ERR_SUCCESS;
+}
+
+static int on_reload(int event, void *event_data, void *userdata)
+{
+	(void)event;
+	(void)event_data;
+	struct plugin *p = userdata;
+	if (p)
+		reloader_force(p->reloader);
+	return MOSQ_ERR_SUCCESS;
+}
+
+int mosquitto_plugin_version(int supported_version_count, const int *supported_versions)
+{
+	for (int i = 0; i < supported_version_count; i++)
+		if (supported_versions && supported_versions[i] == 5)
+			return 5;
+	return -1;
+}
+
+static int parse_options(struct mosquitto_opt *options, int option_count, const char **ledger,
+                         int *reload_s, int *clientid_prefix)
+{
+	*ledger = NULL;
+	*reload_s = RELOAD_S_DEFAULT;
+	*clientid_prefix = 0;
+	for (int i = 0; i < option_count; i++) {
+		const char *k = options[i].key, *v = options[i].value;
+		if (!k || !v) {
+			continue;
+		} else if (!strcmp(k, "ledger") && *v) {
+			*ledger = v;
+		} else if (!strcmp(k, "reload_s")) {
+			char *end;
+			errno = 0;
+			long n = strtol(v, &end, 10);
+			if (errno || end == v || *end || n < 1 || n > RELOAD_S_MAX) {
+				mosquitto_log_printf(MOSQ_LOG_ERR,
+				                     "askue_auth: plugin_opt_reload_s '%s': expected 1..%d", v,
+				                     RELOAD_S_MAX);
+				return -1;
+			}
+			*reload_s = (int)n;
+		} else if (!strcmp(k, "clientid_prefix") && (!strcmp(v, "true") || !strcmp(v, "false"))) {
+			*clientid_prefix = !strcmp(v, "true");
+		} else {
+			mosquitto_log_printf(MOSQ_LOG_ERR, "askue_auth: plugin_opt_%s '%s': unknown option or "
+			                     "bad value (ledger PATH, reload_s N, clientid_prefix true|false)",
+			                     k, v);
+			return -1;
+		}
+	}
+	if (!*ledger) {
+		mosquitto_log_printf(MOSQ_LOG_ERR, "askue_auth: plugin_opt_ledger PATH is required");
+		return -1;
+	}
+	return 0;
+}
+
+static void unregister_all(struct plugin *p)
+{
+	mosquitto_callback_unregister(p->id, MOSQ_EVT_BASIC_AUTH, on_basic_auth, NULL);
+	mosquitto_callback_unregister(p->id, MOSQ_EVT_ACL_CHECK, on_acl_check, NULL);
+	mosquitto_callback_unregister(p->id, MOSQ_EVT_TICK, on_tick, NULL);
+	mosquitto_callback_unregister(p->id, MOSQ_EVT_RELOAD, on_reload, NULL);
+}
+
+static void plugin_free(struct plugin *p)
+{
+	if (!p)
+		return;
+	reloader_stop(p->reloader);
+	auth_table_free(p->table);
+	free(p);
+}
+
+int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
+                          struct mosquitto_opt *options, int option_count)
+{
+	const char *ledger;
+	int reload_s, clientid_prefix;
+	if (parse_options(options, option_count, &ledger, &reload_s, &clientid_prefix))
+		return MOSQ_ERR_INVAL;
+	if (askue_cred_init() != ASKUE_OK) {
+		mosquitto_log_printf(MOSQ_LOG_ERR, "askue_auth: libsodium failed to start");
+		return MOSQ_ERR_UNKNOWN;
+	}
+	struct plugin *p = calloc(1, sizeof *p);
+	if (!p)
+		return MOSQ_ERR_NOMEM;
+	p->id = identifier;
+	p->clientid_prefix = clientid_prefix;
+	char decoy_text[ASKUE_SECRET_TEXT_BUF];
+	if (askue_cred_new(decoy_text, &p->decoy) != ASKUE_OK) {
+		free(p);
+		return MOSQ_ERR_UNKNOWN;
+	}
+	char msg[512];
+	if (reloader_start(ledger, reload_s, &p->table, msg, sizeof msg, &p->reloader)) {
+		mosquitto_log_printf(MOSQ_LOG_ERR, "askue_auth: %s", msg);
+		free(p);
+		return MOSQ_ERR_NOMEM;
+	}
+	mosquitto_log_printf(MOSQ_LOG_NOTICE, "askue_auth: %s (checked every %d s)", msg, reload_s);
+	int rc = mosquitto_callback_register(identifier, MOSQ_EVT_BASIC_AUTH, on_basic_auth, NULL, p);
+	if (!rc)
+		rc = mosquitto_callback_register(identifier, MOSQ_EVT_ACL_CHECK, on_acl_check, NULL, p);
+	if (!rc)
+		rc = mosquitto_callback_register(identifier, MOSQ_EVT_TICK, on_tick, NULL, p);
+	if (!rc)
+		rc = mosquitto_callback_register(identifier, MOSQ_EVT_RELOAD, on_reload, NULL, p);
+	if (rc) {
+		mosquitto_log_printf(MOSQ_LOG_ERR, "askue_auth: registering callbacks failed (%d)", rc);
+		unregister_all(p);
+		plugin_free(p);
+		return rc;
+	}
+	*userdata = p;
+	return MOSQ_ERR_SUCCESS;
+}
+
+int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *options, int option_count)
+{
+	(void)options;
+	(void)option_count;
+	struct plugin *p = userdata;
+	if (p) {
+		unregister_all(p);
+		flush_suppressed(p);
+		plugin_free(p);
+	}
+	return MOSQ_ERR_SUCCESS;
+}
