@@ -1,0 +1,227 @@
+# The ingestor (ASan build) between a real Mosquitto and a real InfluxDB:
+# readings land exactly; bad payloads are refused with their reasons while
+# the good readings beside them are kept; nothing is lost while InfluxDB is
+# down or when the ingestor is killed with SIGKILL mid-stream.
+#
+# Mosquitto runs with allow_anonymous here: the ingestor's own credentials
+# (askue service credentials ingestor) are the broker plugin's tests' part.
+
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/servers.sh"
+
+die() {
+	echo "    FAILED: $*" >&2
+	exit 1
+}
+
+# check EXPECTED ACTUAL WHAT: eq that ends the test when it fails
+check() {
+	eq "$@" || exit 1
+}
+
+# ingest_up [CONFIG LINES for [ingestor]..]: broker, InfluxDB, config, ingestor.
+ingest_up() {
+	trap 'ingestor_stop; servers_stop_all' EXIT
+	mosquitto_start "$T_TMP/mq" "allow_anonymous true" || die "mosquitto"
+	influxd_start "$T_TMP/influx" >/dev/null || die "influxd"
+	{
+		echo "[mqtt]"
+		echo "port = $MQTT_PORT"
+		echo "keepalive_s = 5"
+		echo "[influx]"
+		echo "url = $INFLUX_URL"
+		echo "timeout_ms = 2000"
+		echo "[ingestor]"
+		echo "batch_ms = 100"
+		echo "health_interval_s = 1"
+		echo "lastseen_interval_s = 1"
+		echo "spool_fsync = false"
+		for line in "$@"; do echo "$line"; done
+	} >"$ASKUE_HOME/askue.conf"
+	ingestor_start
+}
+
+ING_PID=""
+ING_LOG=""
+ingestor_start() {
+	: "${ING_LOG:=$T_TMP/ingestor.log}"
+	"$ASKUE_BUILD/askue-ingestor" >>"$T_TMP/ingestor.log" 2>&1 &
+	ING_PID=$!
+	local i
+	for i in $(seq 1 100); do
+		[ "$(grep -c 'mqtt: connected' "$ING_LOG" 2>/dev/null)" -gt "${CONNECTS:-0}" ] && break
+		sleep 0.1
+	done
+	CONNECTS=$(grep -c 'mqtt: connected' "$ING_LOG")
+	[ "$CONNECTS" -gt 0 ] || { cat "$ING_LOG" >&2; die "ingestor did not connect"; }
+	# the first start subscribes; wait for the SUBACK
+	for i in $(seq 1 50); do
+		grep -q 'subscribed to' "$ING_LOG" && return 0
+		sleep 0.1
+	done
+	die "ingestor did not subscribe"
+}
+
+ingestor_stop() {
+	[ -n "$ING_PID" ] || return 0
+	kill "$ING_PID" 2>/dev/null
+	wait "$ING_PID"
+	local rc=$?
+	ING_PID=""
+	return $rc
+}
+
+# Lines of messages on stdin -> QoS 1 publishes to meters/$1/readings.
+publish() {
+	mosquitto_pub -p "$MQTT_PORT" -q 1 -t "meters/$1/readings" -l || die "mosquitto_pub"
+}
+
+# messages METER FIRST COUNT: one reading each, ts = T0 - i, 1.8.0 = i.ddd kWh
+T0=$(($(date +%s) - 100000))
+messages() {
+	awk -v m="$1" -v a="$2" -v n="$3" -v t0="$T0" 'BEGIN {
+		for (i = a; i < a + n; i++)
+			printf "{\"meter\":\"%s\",\"readings\":[{\"ts\":%d,\"1.8.0\":%d.%03d,\"1.8.1\":%d.5}]}\n",
+			       m, t0 - i, i, i % 1000, i
+	}'
+}
+
+# Wh sum of 1.8.0 over messages FIRST..FIRST+COUNT-1
+expected_sum() {
+	awk -v a="$1" -v n="$2" 'BEGIN { s = 0; for (i = a; i < a + n; i++) s += i * 1000 + i % 1000; printf "%.0f", s }'
+}
+
+q1() { # q1 QUERY: the first value of the first series
+	influx_query "$1" | jq -r '.results[0].series[0].values[0][1] // 0'
+}
+
+# wait_count N [SECONDS]: until InfluxDB holds N readings
+wait_count() {
+	local n=$1 secs=${2:-30} i got=0
+	for i in $(seq 1 $((secs * 5))); do
+		got=$(q1 'SELECT count(ai_wh) FROM reading')
+		[ "$got" = "$n" ] && return 0
+		sleep 0.2
+	done
+	die "InfluxDB holds $got readings, expected $n"
+}
+
+test_readings_land_exactly() {
+	ingest_up
+	for m in A B C; do messages "$m" 0 300 | publish "$m"; done
+	# a backlog of 48 readings in one message, in no order
+	awk -v t0="$T0" 'BEGIN { printf "{\"meter\":\"D\",\"readings\":["
+		for (k = 0; k < 48; k++) { i = (k * 29) % 48
+			printf "%s{\"ts\":%d,\"1.8.0\":%d.001,\"2.8.0\":0.25,\"1.7.0\":1.5,\"32.7.0\":229.9}", k ? "," : "", t0 - i * 1800, 100 + i }
+		printf "]}\n" }' | publish D
+	wait_count $((900 + 48))
+	for m in A B C; do
+		check "$(expected_sum 0 300)" "$(q1 "SELECT sum(ai_wh) FROM reading WHERE meter = '$m'")" "sum $m"
+		check "$(awk 'BEGIN{s=0; for (i=0;i<300;i++) s+=i*1000+500; printf "%.0f", s}')" \
+			"$(q1 "SELECT sum(t1_wh) FROM reading WHERE meter = '$m'")" "t1 $m"
+	done
+	check 48 "$(q1 "SELECT count(ae_wh) FROM reading WHERE meter = 'D'")" "D ae count"
+	check 250 "$(q1 "SELECT max(ae_wh) FROM reading WHERE meter = 'D'")" "ae_wh"
+	check 229.9 "$(q1 "SELECT max(u_v) FROM reading WHERE meter = 'D'")" "u_v"
+	check 100001 "$(q1 "SELECT min(ai_wh) FROM reading WHERE meter = 'D'")" "10x.001 kWh in Wh"
+	# integer fields are integers in InfluxDB
+	influx_query 'SHOW FIELD KEYS FROM reading' | jq -c '.results[0].series[0].values' |
+		grep -q '\["ai_wh","integer"\]' || die "ai_wh is not an integer field"
+	# last seen, per meter
+	sleep 1.5
+	check "$T0|3" "$(sqlite3 "$ASKUE_HOME/lastseen.db" "SELECT ts, count(*) FROM lastseen WHERE meter IN ('A','B','C') GROUP BY ts")" "lastseen"
+	# SIGTERM: drains and exits 0 with an empty spool
+	ingestor_stop || die "ingestor exited non-zero on SIGTERM"
+	grep -q 'the spool is empty' "$T_TMP/ingestor.log" || die "no drain message"
+}
+
+test_serials_escaped_right() {
+	ingest_up
+	local s
+	for s in 'a b' 'c,d' 'e=f' 'g"h' 'i\j' 'Счётчик №5'; do
+		js=$(printf '%s' "$s" | sed 's/\\/\\\\/g; s/"/\\"/g')
+		echo "{\"meter\":\"$js\",\"readings\":[{\"ts\":$T0,\"1.8.0\":7.007}]}" | publish "$s"
+	done
+	wait_count 6
+	got=$(influx_query 'SHOW TAG VALUES FROM reading WITH KEY = meter' |
+		jq -r '.results[0].series[0].values[][1]' | sort | tr '\n' '|')
+	want=$(printf '%s\n' 'a b' 'c,d' 'e=f' 'g"h' 'i\j' 'Счётчик №5' | sort | tr '\n' '|')
+	check "$want" "$got" "serials as tags"
+	check 7007 "$(q1 "SELECT ai_wh FROM reading WHERE meter = 'Счётчик №5'")" "Cyrillic serial"
+}
+
+test_rejects_with_reasons_good_kept() {
+	ingest_up
+	local now
+	now=$(date +%s)
+	{
+		echo 'not json at all'
+		echo '{"meter":"OTHER","readings":[{"ts":'$T0',"1.8.0":1}]}'
+		echo '[1,2,3]'
+		echo '{"meter":"R","readings":[{"ts":'$T0',"1.8.0":1.001},{"ts":'$T0',"1.8.0":-5},{"ts":'$((now + 3600))',"1.8.0":2},{"ts":'$((T0 + 1))',"1.8.0":1.0001},{"ts":'$((T0 + 2))',"1.8.1":4},{"ts":'$((T0 + 3))',"1.8.0":3.003}]}'
+	} | publish R
+	printf '{"meter":"R\xff","readings":[]}' >"$T_TMP/utf8"
+	mosquitto_pub -p "$MQTT_PORT" -q 1 -t meters/R/readings -f "$T_TMP/utf8"
+	awk 'BEGIN { for (i = 0; i < 70000; i++) printf "["; }' >"$T_TMP/deep"
+	head -c 60000 "$T_TMP/deep" >"$T_TMP/deep60k"
+	mosquitto_pub -p "$MQTT_PORT" -q 1 -t meters/R/readings -f "$T_TMP/deep"
+	mosquitto_pub -p "$MQTT_PORT" -q 1 -t meters/R/readings -f "$T_TMP/deep60k"
+	echo '{"meter":"t\\","readings":[{"ts":'$T0',"1.8.0":1}]}' | publish 't\'
+	echo '{"meter":"R","readings":[{"ts":'$((T0 + 9))',"1.8.0":9}]}' | publish R
+	wait_count 3
+	check $((1001 + 3003 + 9000)) "$(q1 "SELECT sum(ai_wh) FROM reading WHERE meter = 'R'")" "good readings kept"
+	local f="$ASKUE_HOME/rejects/rejects-$(date -u +%F).log"
+	[ -f "$f" ] || die "no rejects file"
+	check "bad_json:- bad_serial:- bad_utf8:- bad_value:1 meter_mismatch:- no_import_total:4 not_object:- too_big:- too_deep:- too_many_decimals:3 ts_future:2 " \
+		"$(cut -f2,4 "$f" | tr '\t' ':' | sort | tr '\n' ' ')" "rejects (reason:index)"
+	grep -q '"1.8.0":-5' "$f" || die "the excerpt of the bad reading is missing"
+	# counted by reason in the ingest measurement
+	sleep 1.5
+	check 1 "$(q1 'SELECT last(rej_too_deep) FROM ingest')" "rej_too_deep"
+	check 1 "$(q1 'SELECT last(rej_bad_value) FROM ingest')" "rej_bad_value"
+}
+
+test_influx_down_then_up_nothing_lost() {
+	ingest_up
+	messages M 0 200 | publish M
+	wait_count 200
+	influxd_stop
+	messages M 200 500 | publish M
+	sleep 3
+	kill -0 "$ING_PID" || die "ingestor died while InfluxDB was down"
+	grep -q 'retrying (the spool keeps the points)' "$T_TMP/ingestor.log" || die "no retry logged"
+	influxd_resume || die "influxd did not come back"
+	wait_count 700 40
+	check "$(expected_sum 0 700)" "$(q1 "SELECT sum(ai_wh) FROM reading")" "sum"
+}
+
+test_sigkill_mid_stream_nothing_lost() {
+	ingest_up "spool_fsync = true"
+	messages K 0 6000 >"$T_TMP/k.txt"
+	publish K <"$T_TMP/k.txt" &
+	local pub=$! k stored
+	for k in 1 2 3 4 5; do
+		sleep 0.5
+		kill -9 "$ING_PID"
+		wait "$ING_PID" 2>/dev/null
+		ING_PID=""
+		stored=$(q1 'SELECT count(ai_wh) FROM reading')
+		echo "kill $k: $stored readings stored"
+		ingestor_start
+	done
+	wait $pub || die "publisher failed"
+	[ "$stored" -lt 6000 ] || die "the stream was over before the last kill: not a mid-stream test"
+	wait_count 6000 60
+	check "$(expected_sum 0 6000)" "$(q1 "SELECT sum(ai_wh) FROM reading")" "sum"
+	grep -q 'session resumed' "$T_TMP/ingestor.log" || die "the session was not resumed"
+}
+
+test_sighup_reopens_log() {
+	ING_LOG=$T_TMP/ing-file.log
+	ingest_up "log_file = $T_TMP/ing-file.log"
+	sleep 0.5
+	mv "$T_TMP/ing-file.log" "$T_TMP/ing-file.log.1"
+	kill -HUP "$ING_PID"
+	sleep 0.5
+	grep -q 'SIGHUP: log reopened' "$T_TMP/ing-file.log" || die "log not reopened"
+	ingestor_stop || die "exit status"
+}
