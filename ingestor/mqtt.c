@@ -16,8 +16,8 @@
  * reconnects and the broker redelivers.
  *
  * Session: a fixed client id, clean start off, a session expiry interval,
- * QoS 1 subscription to $share/ingest/meters/+/readings made when the broker
- * says it has no session for us (CONNACK session-present 0). Reconnects
+ * QoS 1 subscription to $share/ingest/meters/+/readings (share_group),
+ * renewed on every connect, whatever CONNACK's session-present says. Reconnects
  * with a capped exponential backoff (libmosquitto's); the keep-alive makes
  * a silent broker noticed.
  */
@@ -33,7 +33,7 @@
 #include "lineproto.h"
 #include "log.h"
 
-#define SUBSCRIPTION "$share/ingest/meters/+/readings"
+#define READINGS_FILTER "meters/+/readings"
 
 struct mqtt {
 	const struct askue_config *cfg;
@@ -43,7 +43,7 @@ struct mqtt {
 	struct mosquitto *mosq;
 	char *lines; /* on_message's line buffer, ASKUE_SPOOL_RECORD_BYTES_MAX */
 	_Atomic int stopping;
-	int subscribed; /* a SUBACK granted the subscription in this session */
+	char filter[128]; /* $share/GROUP/meters/+/readings, or meters/+/readings */
 };
 
 static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
@@ -60,12 +60,14 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
 	log_info("mqtt", "connected to %s:%lld as %s (session %s)", m->cfg->mqtt_host,
 	         (long long)m->cfg->mqtt_port, m->cfg->ingestor_client_id,
 	         present ? "resumed" : "new");
-	if (present && m->subscribed)
-		return;
-	m->subscribed = 0;
-	rc = mosquitto_subscribe_v5(mosq, NULL, SUBSCRIPTION, 1, 0, NULL);
+	/* Subscribe on every connect, not only when the session is new:
+	 * Mosquitto 2.0.11 resumes a persisted session after its own restart
+	 * without the session's $share subscription (tests/integration,
+	 * test_broker_restart_nothing_lost). Subscribing again to the same
+	 * filter only replaces the subscription. */
+	rc = mosquitto_subscribe_v5(mosq, NULL, m->filter, 1, 0, NULL);
 	if (rc != MOSQ_ERR_SUCCESS)
-		log_warnx("mqtt", "subscribe %s: %s", SUBSCRIPTION, mosquitto_strerror(rc));
+		log_warnx("mqtt", "subscribe %s: %s", m->filter, mosquitto_strerror(rc));
 }
 
 static void on_subscribe(struct mosquitto *mosq, void *obj, int mid, int n, const int *granted,
@@ -74,11 +76,10 @@ static void on_subscribe(struct mosquitto *mosq, void *obj, int mid, int n, cons
 	(void)mosq, (void)mid, (void)props;
 	struct mqtt *m = obj;
 	if (n >= 1 && granted[0] <= 2) {
-		m->subscribed = 1;
-		log_info("mqtt", "subscribed to %s (QoS %d)", SUBSCRIPTION, granted[0]);
+		log_info("mqtt", "subscribed to %s (QoS %d)", m->filter, granted[0]);
 	} else {
 		log_error("mqtt", "the broker refused the subscription to %s (%s): no readings "
-		          "will arrive; check the ingestor's role", SUBSCRIPTION,
+		          "will arrive; check the ingestor's role", m->filter,
 		          n >= 1 ? mosquitto_reason_string(granted[0]) : "no answer");
 	}
 }
@@ -188,6 +189,16 @@ enum askue_err mqtt_start(const struct askue_config *cfg, struct spool *sp, stru
 	if (!m)
 		return askue_err_set(ASKUE_ERR_NOMEM, "mqtt: out of memory");
 	m->cfg = cfg, m->sp = sp, m->rj = rj, m->h = h;
+	if (strpbrk(cfg->ingestor_share_group, "/+#")) {
+		free(m);
+		return askue_err_set(ASKUE_ERR_CONFIG, "[ingestor] share_group '%s': no / + or # "
+		                     "allowed", cfg->ingestor_share_group);
+	}
+	if (cfg->ingestor_share_group[0])
+		snprintf(m->filter, sizeof m->filter, "$share/%s/%s", cfg->ingestor_share_group,
+		         READINGS_FILTER);
+	else
+		snprintf(m->filter, sizeof m->filter, "%s", READINGS_FILTER);
 	m->lines = malloc(ASKUE_SPOOL_RECORD_BYTES_MAX);
 	enum askue_err err = m->lines ? setup(m) : askue_err_set(ASKUE_ERR_NOMEM, "mqtt: memory");
 	mosquitto_property *props = NULL;

@@ -84,6 +84,9 @@ static const struct setting settings[] = {
 	I("ingestor", "drain_timeout_s", ingestor_drain_timeout_s, "30", 0, 3600,
 	  "on SIGTERM, how long to keep writing the spool to InfluxDB before exiting "
 	  "(what is left stays in the spool)"),
+	S("ingestor", "share_group", ingestor_share_group, "ingest",
+	  "MQTT 5 shared subscription group ($share/GROUP/meters/+/readings) that several "
+	  "ingestors split; empty: a plain subscription (one ingestor)"),
 	I("billing", "day", billing_day, "1", 1, 28, "day of the month the billing timer runs"),
 };
 #define N_SETTINGS (sizeof settings / sizeof settings[0])

@@ -56,6 +56,7 @@ struct askue_config {
 	int64_t ingestor_health_interval_s;
 	int64_t ingestor_lastseen_interval_s;
 	int64_t ingestor_drain_timeout_s;
+	char ingestor_share_group[64];
 	/* [billing] */
 	int64_t billing_day;
 };
