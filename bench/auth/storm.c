@@ -6,8 +6,10 @@
  *
  * usage: auth-storm HOST PORT USERS_FILE SECONDS WORKERS [wrong]
  * USERS_FILE has "username password" lines; with "wrong" every password is
- * spoiled (a storm of refusals). Worker w connects from 127.0.0.(w + 2), so
- * the storm does not run out of ephemeral ports on loopback.
+ * spoiled (a storm of refusals). Each connection comes from another source
+ * address of 127.0.0.0/8: a storm of 10,000/s from one address would fill
+ * its ephemeral ports with TIME_WAIT sockets within seconds, and the
+ * client's port search (not the broker) would set the rate.
  */
 #include <mosquitto.h>
 #include <pthread.h>
@@ -90,12 +92,13 @@ static int one(const struct user *u, const char *bind_addr)
 
 static void *worker(void *arg)
 {
-	int w = (int)(intptr_t)arg;
+	(void)arg;
 	char bind_addr[32];
-	snprintf(bind_addr, sizeof bind_addr, "127.0.0.%d", 2 + w);
 	double end = now_s() + seconds;
 	while (now_s() < end) {
-		size_t i = atomic_fetch_add(&next_user, 1) % n_users;
+		size_t k = atomic_fetch_add(&next_user, 1), i = k % n_users;
+		size_t a = k % (200 * 250);
+		snprintf(bind_addr, sizeof bind_addr, "127.10.%zu.%zu", a / 250, 2 + a % 250);
 		int r = one(&users[i], bind_addr);
 		atomic_fetch_add(r == 1 ? &accepted : r == 0 ? &refused : &errors, 1);
 	}
