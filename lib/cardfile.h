@@ -10,7 +10,7 @@
  * separated (found from the header), RFC 4180 quoting.
  *
  * Import is all-or-nothing per file: every row is checked and written in
- * one transaction (a savepoint per row), every bad row is reported with its
+ * one transaction, every bad row is reported with its
  * line and field, and if any row is bad nothing is written. Export writes
  * the same columns, so an export imports again.
  */

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "log.h"
+#include "text.h"
 
 #define STMT_CACHE_SLOTS 256 /* distinct SQL texts a program uses; more is a bug */
 
@@ -108,6 +109,25 @@ static enum askue_err migrate(struct askue_ledger *l, const char *path)
 	return askue_ledger_commit(l);
 }
 
+/* askue_fold(text): the search folding of text.h, for bulk indexing. */
+static void sql_fold(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	const char *s = (const char *)sqlite3_value_text(argv[0]);
+	if (!s) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	size_t n = strlen(s) + 1;
+	char *out = sqlite3_malloc64(n);
+	if (!out) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	askue_text_fold(s, out, n);
+	sqlite3_result_text(ctx, out, -1, sqlite3_free);
+}
+
 enum askue_err askue_ledger_open(const char *path, int64_t busy_timeout_ms,
                                  const char *operator_name, struct askue_ledger **out)
 {
@@ -141,6 +161,9 @@ enum askue_err askue_ledger_open(const char *path, int64_t busy_timeout_ms,
 		return err;
 	}
 	sqlite3_extended_result_codes(l->db, 1);
+	sqlite3_create_function(l->db, "askue_fold", 1,
+	                        SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+	                        sql_fold, NULL, NULL);
 	sqlite3_busy_timeout(l->db, (int)busy_timeout_ms);
 	enum askue_err err = askue_ledger_exec(l, "PRAGMA journal_mode = WAL;"
 	                                          "PRAGMA synchronous = NORMAL;"

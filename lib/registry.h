@@ -83,6 +83,12 @@ char *askue_registers_format(const struct askue_registers *r, char *buf, size_t 
 ASKUE_MUST enum askue_err askue_subscriber_add(struct askue_ledger *l, struct askue_subscriber *s);
 ASKUE_MUST enum askue_err askue_subscriber_add_tx(struct askue_ledger *l,
                                                   struct askue_subscriber *s);
+/* As _add_tx, but with index_now 0 the search index is left to a later
+ * askue_subscriber_index_from (a bulk import indexes once, at the end). */
+ASKUE_MUST enum askue_err askue_subscriber_insert_tx(struct askue_ledger *l,
+                                                     struct askue_subscriber *s, int index_now);
+/* Index every subscriber whose id is above after_id (one statement). */
+ASKUE_MUST enum askue_err askue_subscriber_index_from(struct askue_ledger *l, int64_t after_id);
 /* By account number; a number whose check digit is wrong is refused as
  * mistyped (unless an old card file's number matches it exactly). */
 ASKUE_MUST enum askue_err askue_subscriber_get(struct askue_ledger *l, const char *account,

@@ -119,7 +119,27 @@ static enum askue_err index_subscriber(struct askue_ledger *l, const struct asku
 	return askue_ledger_step_done(l, st, "search index");
 }
 
+enum askue_err askue_subscriber_index_from(struct askue_ledger *l, int64_t after_id)
+{
+	static const char sql[] =
+		"INSERT INTO subscriber_fts(rowid, name, address)"
+		" SELECT id, askue_fold(name), askue_fold(address || ' ' || district)"
+		" FROM subscriber WHERE id > ? ORDER BY id";
+	sqlite3_stmt *st;
+	enum askue_err err = askue_ledger_stmt(l, sql, &st);
+	if (err)
+		return err;
+	sqlite3_bind_int64(st, 1, after_id);
+	return askue_ledger_step_done(l, st, "search index");
+}
+
 enum askue_err askue_subscriber_add_tx(struct askue_ledger *l, struct askue_subscriber *s)
+{
+	return askue_subscriber_insert_tx(l, s, 1);
+}
+
+enum askue_err askue_subscriber_insert_tx(struct askue_ledger *l, struct askue_subscriber *s,
+                                          int index_now)
 {
 	static const char sql[] =
 		"INSERT INTO subscriber(account, name, address, district, substation, category,"
@@ -153,7 +173,7 @@ enum askue_err askue_subscriber_add_tx(struct askue_ledger *l, struct askue_subs
 	}
 	s->id = sqlite3_last_insert_rowid(askue_ledger_db(l));
 	snprintf(s->status, sizeof s->status, "active");
-	if ((err = index_subscriber(l, s)))
+	if (index_now && (err = index_subscriber(l, s)))
 		return err;
 
 	cJSON *d = cJSON_CreateObject();
@@ -207,15 +227,49 @@ enum askue_err askue_subscriber_get(struct askue_ledger *l, const char *account,
 	return askue_err_set(ASKUE_ERR_NOT_FOUND, "account %s: no such subscriber", account);
 }
 
-/* Split folded text into tokens; a token of 3+ characters goes into the
- * FTS5 query as a quoted phrase, and every token is also checked with
- * instr() on the folded columns (short tokens cannot use the trigram index). */
+/* Split folded text into tokens; every trigram of a token of 3+ characters
+ * goes into the FTS5 query (AND), and every token is also checked with
+ * instr() on the folded columns — which both makes the match exact (the
+ * index has no positions) and covers short tokens, which have no trigram. */
+
+/* Append the trigrams of word to query as quoted terms joined by AND. */
+static int add_trigrams(char *query, size_t size, const char *word, int *n_terms)
+{
+	size_t q = strlen(query);
+	const char *p = word;
+	for (;;) {
+		const char *end = p;
+		for (int c = 0; c < 3 && *end; c++)
+			do
+				end++;
+			while ((*end & 0xc0) == 0x80);
+		if (askue_text_chars(p) < 3)
+			return 0;
+		size_t need = (size_t)(end - p) * 2 + 8;
+		if (q + need >= size)
+			return -1;
+		if ((*n_terms)++)
+			q += (size_t)snprintf(query + q, size - q, " AND ");
+		query[q++] = '"';
+		for (const char *c = p; c < end; c++) {
+			if (*c == '"')
+				query[q++] = '"';
+			query[q++] = *c;
+		}
+		query[q++] = '"';
+		query[q] = '\0';
+		do
+			p++;
+		while ((*p & 0xc0) == 0x80);
+	}
+}
+
 #define FIND_TOKENS_MAX 8
 
 static enum askue_err find_by_text(struct askue_ledger *l, const char *folded, int limit,
                                    int (*fn)(const struct askue_subscriber *, void *), void *arg)
 {
-	char buf[512], query[1200] = "";
+	char buf[512], query[4096] = "";
 	const char *tokens[FIND_TOKENS_MAX];
 	int n = 0, n_long = 0;
 	snprintf(buf, sizeof buf, "%s", folded);
@@ -223,19 +277,8 @@ static enum askue_err find_by_text(struct askue_ledger *l, const char *folded, i
 		if (n == FIND_TOKENS_MAX)
 			return askue_err_set(ASKUE_ERR_LIMIT, "find: at most %d words", FIND_TOKENS_MAX);
 		tokens[n++] = t;
-		if (askue_text_chars(t) >= 3) {
-			size_t q = strlen(query);
-			if (n_long++)
-				q += (size_t)snprintf(query + q, sizeof query - q, " AND ");
-			query[q++] = '"';
-			for (const char *p = t; *p && q + 3 < sizeof query; p++) {
-				if (*p == '"')
-					query[q++] = '"';
-				query[q++] = *p;
-			}
-			query[q++] = '"';
-			query[q] = '\0';
-		}
+		if (askue_text_chars(t) >= 3 && add_trigrams(query, sizeof query, t, &n_long))
+			return askue_err_set(ASKUE_ERR_LIMIT, "find: search text too long");
 	}
 	if (n == 0)
 		return ASKUE_OK;

@@ -92,10 +92,12 @@ char *askue_text_fold(const char *s, char *out, size_t out_size)
 	const unsigned char *p = (const unsigned char *)s;
 	size_t n = strlen(s), i = 0, o = 0;
 	int pending_space = 0;
-	while (i < n && o + 5 < out_size) {
+	while (i < n) {
 		uint32_t cp;
 		size_t len = utf8_decode(p + i, n - i, &cp);
 		if (!len) { /* not UTF-8: copy the byte as it is */
+			if (o + 1 >= out_size)
+				break;
 			out[o++] = (char)p[i++];
 			continue;
 		}
@@ -104,11 +106,16 @@ char *askue_text_fold(const char *s, char *out, size_t out_size)
 			pending_space = o > 0;
 			continue;
 		}
+		char enc[4];
+		size_t elen = utf8_encode(fold_cp(cp), enc);
+		if (o + (size_t)pending_space + elen >= out_size)
+			break;
 		if (pending_space) {
 			out[o++] = ' ';
 			pending_space = 0;
 		}
-		o += utf8_encode(fold_cp(cp), out + o);
+		memcpy(out + o, enc, elen);
+		o += elen;
 	}
 	out[o] = '\0';
 	return out;

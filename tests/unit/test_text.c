@@ -16,6 +16,11 @@ static void fold(void **state)
 	assert_string_equal(askue_text_fold("  Ёлкин\t\tЁж  ", out, sizeof out), "елкин еж");
 	assert_string_equal(askue_text_fold("ул. ЛЕНИНА, 5", out, sizeof out), "ул. ленина, 5");
 	assert_string_equal(askue_text_fold("ЎІЄ", out, sizeof out), "ўіє");
+	/* A buffer of exactly strlen + 1 holds the whole folded text. */
+	char exact[sizeof "Петров Иван"];
+	assert_string_equal(askue_text_fold("Петров Иван", exact, sizeof exact), "петров иван");
+	char tiny[4];
+	assert_string_equal(askue_text_fold("Петров", tiny, sizeof tiny), "п");
 }
 
 static void valid(void **state)
