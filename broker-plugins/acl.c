@@ -11,7 +11,7 @@ struct rule {
 /* Each role's rules, ASKUE_ROLE_* order; an empty pattern ends a list. */
 static const struct rule role_rules[ASKUE_ROLE_COUNT][3] = {
 	[ASKUE_ROLE_INGESTOR] = {{ACL_SUBSCRIBE | ACL_READ, "meters/+/readings"},
-	                         {ACL_SUBSCRIBE, "$share/ingest/meters/+/readings"},
+	                         {ACL_SUBSCRIBE, "$share/+/meters/+/readings"},
 	                         {0, ""}},
 	[ASKUE_ROLE_RELAY] = {{ACL_WRITE, "askue/events/#"}, {0, ""}, {0, ""}},
 	[ASKUE_ROLE_JOBS] = {{ACL_WRITE, "askue/alerts/#"}, {0, ""}, {0, ""}},

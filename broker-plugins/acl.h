@@ -4,8 +4,9 @@
  *   meter          publish meters/{its serial}/readings and .../status; nothing else
  *   concentrator   publish meters/{S}/readings and .../status for each meter S
  *                  bound to it (and not dismantled)
- *   ingestor       subscribe meters/+/readings or $share/ingest/meters/+/readings
- *                  (or a narrower filter), read meters/{S}/readings
+ *   ingestor       subscribe meters/+/readings or $share/{group}/meters/+/readings
+ *                  (any group name; the ingestor's share_group, default
+ *                  ingest), or a narrower filter; read meters/{S}/readings
  *   relay          publish askue/events/#
  *   jobs           publish askue/alerts/#
  *   stale          subscribe meters/+/status (or narrower), read meters/{S}/status

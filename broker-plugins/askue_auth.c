@@ -56,9 +56,16 @@ static int64_t mono_s(void)
 	return (int64_t)ts.tv_sec;
 }
 
-static const char *str(const char *s)
+/* A client's string for the log: at most LOG_FIELD_BYTES - 1 bytes, control
+ * characters shown as '?', so a client cannot forge or flood log lines. */
+#define LOG_FIELD_BYTES 160
+static const char *clean(const char *s, char buf[LOG_FIELD_BYTES])
 {
-	return s ? s : "";
+	size_t i = 0;
+	for (; s && s[i] && i < LOG_FIELD_BYTES - 1; i++)
+		buf[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
+	buf[i] = '\0';
+	return buf;
 }
 
 static void flush_suppressed(struct plugin *p)
@@ -127,8 +134,9 @@ static int on_basic_auth(int event, void *event_data, void *userdata)
 		why = "client id does not start with the username";
 	}
 	if (why) {
-		deny_log(p, "refused client '%s' user '%s' from %s: %s", str(id), str(user), str(addr),
-		         why);
+		char b1[LOG_FIELD_BYTES], b2[LOG_FIELD_BYTES], b3[LOG_FIELD_BYTES];
+		deny_log(p, "refused client '%s' user '%s' from %s: %s", clean(id, b1), clean(user, b2),
+		         clean(addr, b3), why);
 		return MOSQ_ERR_AUTH;
 	}
 	return MOSQ_ERR_SUCCESS;
@@ -144,8 +152,9 @@ static int on_acl_check(int event, void *event_data, void *userdata)
 	const char *user = mosquitto_client_username(ed->client);
 	if (acl_allows(p->table, user, ed->access, ed->topic))
 		return MOSQ_ERR_SUCCESS;
+	char b1[LOG_FIELD_BYTES], b2[LOG_FIELD_BYTES], b3[LOG_FIELD_BYTES];
 	deny_log(p, "denied %s on '%s' for client '%s' user '%s'", acl_access_name(ed->access),
-	         str(ed->topic), str(mosquitto_client_id(ed->client)), str(user));
+	         clean(ed->topic, b1), clean(mosquitto_client_id(ed->client), b2), clean(user, b3));
 	return MOSQ_ERR_ACL_DENIED;
 }
 

@@ -25,9 +25,17 @@ wait_for() {
 	return 1
 }
 
+# At the end of a test: the broker stops cleanly (the plugin's cleanup
+# joins its thread) and the sanitizers said nothing.
+broker_down() {
+	servers_stop_all
+	! grep -E "ERROR: AddressSanitizer|runtime error|LeakSanitizer" "$T_TMP/mqtt/mosquitto.out" ||
+		die "sanitizer report from the broker with the plugin"
+}
+
 # broker_up [LEDGER]: Mosquitto with the plugin, checking the ledger every second.
 broker_up() {
-	trap servers_stop_all EXIT
+	trap broker_down EXIT
 	# As root, Mosquitto drops to its own user unless told to stay.
 	mosquitto_start "$T_TMP/mqtt" "user $(id -un)" "plugin $ASKUE_BUILD/askue_auth.so" \
 		"plugin_opt_ledger ${1:-$ASKUE_HOME/askue.db}" "plugin_opt_reload_s 1" || die "at line $LINENO"

@@ -141,6 +141,8 @@ static void filter_cover(void **state)
 	                              "$share/ingest/meters/+/readings"));
 	assert_false(acl_filter_covers("$share/ingest/meters/+/readings",
 	                               "$share/other/meters/+/readings"));
+	assert_true(acl_filter_covers("$share/+/meters/+/readings", "$share/b/meters/+/readings"));
+	assert_false(acl_filter_covers("$share/+/meters/+/readings", "$share/b/meters/#"));
 }
 
 static void acl_rules(void **state)
@@ -180,6 +182,9 @@ static void acl_rules(void **state)
 	assert_true(acl_allows(t, "askue-ingestor", R, "meters/M1/readings"));
 	assert_false(acl_allows(t, "askue-ingestor", S, "meters/#"));
 	assert_false(acl_allows(t, "askue-ingestor", S, "$share/ingest/#"));
+	assert_true(acl_allows(t, "askue-ingestor", S, "$share/ingest-b/meters/+/readings"));
+	assert_false(acl_allows(t, "askue-ingestor", S, "$share/ingest/meters/+/status"));
+	assert_false(acl_allows(t, "askue-stale", S, "$share/ingest/meters/+/readings"));
 	assert_false(acl_allows(t, "askue-ingestor", R, "meters/M1/status"));
 	assert_false(acl_allows(t, "askue-ingestor", W, "meters/M1/readings"));
 	assert_true(acl_allows(t, "askue-relay", W, "askue/events/meter_added"));
