@@ -99,7 +99,15 @@ static struct auth_table *check(struct reloader *r, int force, char *msg, size_t
 		return NULL;
 	}
 	int64_t v = data_version(r->db);
-	if (!force && v >= 0 && v == r->version)
+	if (v < 0) {
+		if (!r->failing)
+			snprintf(msg, size, "ledger %s: cannot read it (%s); keeping the credentials "
+			         "loaded before", r->path, sqlite3_errmsg(r->db));
+		r->failing = 1;
+		close_db(r);
+		return NULL;
+	}
+	if (!force && v == r->version)
 		return NULL;
 	int64_t t0 = now_ms();
 	struct auth_table *t = NULL;
