@@ -15,6 +15,7 @@
  * asserts or exits: whatever goes wrong, the answer is "denied".
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -251,7 +251,10 @@ int auth_table_load(sqlite3 *db, struct auth_table **out, char *warn, size_t war
 		rc = load_kind(db, t, concentrators, AUTH_CONCENTRATOR, warn, warn_size);
 	if (!rc)
 		rc = load_kind(db, t, services, AUTH_SERVICE, warn, warn_size);
-	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	/* End the read transaction whatever happened: a snapshot left open
+	 * would keep the ledger's WAL from being checkpointed. */
+	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK && !sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	if (!rc && index_entries(t)) {
 		append(warn, warn_size, "out of memory");
 		rc = SQLITE_NOMEM;

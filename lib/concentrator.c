@@ -156,7 +156,7 @@ static enum askue_err bind_one(struct askue_ledger *l, const struct askue_concen
 enum askue_err askue_concentrator_bind(struct askue_ledger *l, const char *ident,
                                        char *const *serials, int n)
 {
-	struct askue_concentrator conc;
+	struct askue_concentrator conc = {0};
 	enum askue_err err;
 	if (n < 1)
 		return askue_err_set(ASKUE_ERR_INVALID, "no meter named");

@@ -127,7 +127,7 @@ enum askue_err askue_cred_username_owner(struct askue_ledger *l, const char *nam
 		return err;
 	askue_bind_text(st, 1, name);
 	const char *found = NULL;
-	int rc;
+	int rc = SQLITE_DONE;
 	while (!found && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *k = askue_column_text(st, 0);
 		for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
@@ -146,7 +146,7 @@ enum askue_err askue_cred_username_owner(struct askue_ledger *l, const char *nam
 
 static enum askue_err refuse_taken(struct askue_ledger *l, const char *kind, const char *name)
 {
-	const char *owner;
+	const char *owner = NULL;
 	enum askue_err err = askue_cred_username_owner(l, name, kind, &owner);
 	if (err)
 		return err;
