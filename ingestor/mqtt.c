@@ -15,6 +15,12 @@
  * down first, so the queued PUBACK can never be sent; libmosquitto then
  * reconnects and the broker redelivers.
  *
+ * Connections: [ingestor] connections sessions (client ids CLIENT_ID-1..N,
+ * or CLIENT_ID alone when there is one), all in the same shared
+ * subscription group. Each has its own network thread, so N on_message run
+ * at once and their fdatasyncs are shared (group commit in spool.c): with
+ * one connection each message waits for a whole fdatasync of its own.
+ *
  * Session: a fixed client id, clean start off, a session expiry interval,
  * QoS 1 subscription to $share/ingest/meters/+/readings (share_group),
  * renewed on every connect, whatever CONNACK's session-present says. Reconnects
@@ -34,32 +40,43 @@
 #include "log.h"
 
 #define READINGS_FILTER "meters/+/readings"
+#define CONNECTIONS_MAX 32
+
+struct mqtt;
+struct conn {
+	struct mqtt *m;
+	struct mosquitto *mosq;
+	char id[160];
+	char *lines; /* on_message's line buffer, ASKUE_SPOOL_RECORD_BYTES_MAX */
+	int connected, started;
+};
 
 struct mqtt {
 	const struct askue_config *cfg;
 	struct spool *sp;
 	struct rejects *rj;
 	struct health *h;
-	struct mosquitto *mosq;
-	char *lines; /* on_message's line buffer, ASKUE_SPOOL_RECORD_BYTES_MAX */
 	_Atomic int stopping;
 	char filter[128]; /* $share/GROUP/meters/+/readings, or meters/+/readings */
+	size_t n;
+	struct conn conns[CONNECTIONS_MAX];
 };
 
 static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
                        const mosquitto_property *props)
 {
 	(void)props;
-	struct mqtt *m = obj;
+	struct conn *c = obj;
+	struct mqtt *m = c->m;
 	if (rc != 0) {
-		log_warnx("mqtt", "broker refused the connection: %s", mosquitto_reason_string(rc));
+		log_warnx("mqtt", "%s: broker refused the connection: %s", c->id,
+		          mosquitto_reason_string(rc));
 		return;
 	}
-	int present = flags & 1;
-	atomic_store(&m->h->connected, 1);
+	if (!c->connected++)
+		atomic_fetch_add(&m->h->connected, 1);
 	log_info("mqtt", "connected to %s:%lld as %s (session %s)", m->cfg->mqtt_host,
-	         (long long)m->cfg->mqtt_port, m->cfg->ingestor_client_id,
-	         present ? "resumed" : "new");
+	         (long long)m->cfg->mqtt_port, c->id, flags & 1 ? "resumed" : "new");
 	/* Subscribe on every connect, not only when the session is new:
 	 * Mosquitto 2.0.11 resumes a persisted session after its own restart
 	 * without the session's $share subscription (tests/integration,
@@ -67,19 +84,19 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
 	 * filter only replaces the subscription. */
 	rc = mosquitto_subscribe_v5(mosq, NULL, m->filter, 1, 0, NULL);
 	if (rc != MOSQ_ERR_SUCCESS)
-		log_warnx("mqtt", "subscribe %s: %s", m->filter, mosquitto_strerror(rc));
+		log_warnx("mqtt", "%s: subscribe %s: %s", c->id, m->filter, mosquitto_strerror(rc));
 }
 
 static void on_subscribe(struct mosquitto *mosq, void *obj, int mid, int n, const int *granted,
                          const mosquitto_property *props)
 {
 	(void)mosq, (void)mid, (void)props;
-	struct mqtt *m = obj;
+	struct conn *c = obj;
 	if (n >= 1 && granted[0] <= 2) {
-		log_info("mqtt", "subscribed to %s (QoS %d)", m->filter, granted[0]);
+		log_info("mqtt", "%s subscribed to %s (QoS %d)", c->id, c->m->filter, granted[0]);
 	} else {
-		log_error("mqtt", "the broker refused the subscription to %s (%s): no readings "
-		          "will arrive; check the ingestor's role", m->filter,
+		log_error("mqtt", "the broker refused the subscription of %s to %s (%s): no "
+		          "readings will arrive; check the ingestor's role", c->id, c->m->filter,
 		          n >= 1 ? mosquitto_reason_string(granted[0]) : "no answer");
 	}
 }
@@ -88,19 +105,23 @@ static void on_disconnect(struct mosquitto *mosq, void *obj, int rc,
                           const mosquitto_property *props)
 {
 	(void)mosq, (void)props;
-	struct mqtt *m = obj;
-	atomic_store(&m->h->connected, 0);
-	if (!atomic_load(&m->stopping))
-		log_warnx("mqtt", "disconnected (%s); reconnecting", rc ? mosquitto_reason_string(rc) :
-		          "asked");
+	struct conn *c = obj;
+	if (c->connected) {
+		c->connected = 0;
+		atomic_fetch_sub(&c->m->h->connected, 1);
+	}
+	if (!atomic_load(&c->m->stopping))
+		log_warnx("mqtt", "%s disconnected (%s); reconnecting", c->id,
+		          rc ? mosquitto_reason_string(rc) : "asked");
 }
 
 /* Keep the PUBACK from leaving: the message is not ours yet. */
-static void refuse_ack(struct mqtt *m, const char *why)
+static void refuse_ack(struct conn *c, const char *why)
 {
-	log_warnx("mqtt", "%s: dropping the connection so the message is not acknowledged "
-	          "(the broker delivers it again)", why);
-	int fd = mosquitto_socket(m->mosq);
+	if (!atomic_load(&c->m->stopping))
+		log_warnx("mqtt", "%s: dropping the connection %s so the message is not "
+		          "acknowledged (the broker delivers it again)", why, c->id);
+	int fd = mosquitto_socket(c->mosq);
 	if (fd >= 0)
 		shutdown(fd, SHUT_RDWR);
 }
@@ -117,7 +138,8 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
                        const mosquitto_property *props)
 {
 	(void)mosq, (void)props;
-	struct mqtt *m = obj;
+	struct conn *c = obj;
+	struct mqtt *m = c->m;
 	int64_t now = (int64_t)time(NULL);
 	atomic_fetch_add(&m->h->messages, 1);
 	struct askue_payload p;
@@ -134,7 +156,7 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
 		rejects_write(m->rj, now, p.rejects[i].reason, msg->topic, (long)p.rejects[i].index,
 		              p.rejects[i].excerpt, strlen(p.rejects[i].excerpt), NULL);
 	}
-	struct askue_linebuf lb = {m->lines, 0, ASKUE_SPOOL_RECORD_BYTES_MAX - 2 * 1024};
+	struct askue_linebuf lb = {c->lines, 0, ASKUE_SPOOL_RECORD_BYTES_MAX - 2 * 1024};
 	enum askue_err err = ASKUE_OK;
 	for (size_t i = 0; i < p.n_readings && !err; i++)
 		err = askue_lineproto_reading(&lb, p.meter, &p.readings[i]);
@@ -147,87 +169,115 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
 		err = spool_append(m->sp, p.meter, p.ts_max, now, lb.buf, lb.len,
 		                   (uint32_t)p.n_readings);
 		if (err)
-			refuse_ack(m, askue_err_msg());
+			refuse_ack(c, askue_err_msg());
 		else
 			atomic_fetch_add(&m->h->readings, p.n_readings);
 	}
 	askue_payload_free(&p);
 }
 
-static enum askue_err setup(struct mqtt *m)
+static enum askue_err conn_setup(struct mqtt *m, struct conn *c)
 {
 	const struct askue_config *cfg = m->cfg;
-	m->mosq = mosquitto_new(cfg->ingestor_client_id, false, m);
-	if (!m->mosq)
+	c->m = m;
+	c->lines = malloc(ASKUE_SPOOL_RECORD_BYTES_MAX);
+	c->mosq = mosquitto_new(c->id, false, c);
+	if (!c->lines || !c->mosq)
 		return askue_err_set(ASKUE_ERR_NOMEM, "mqtt: cannot create the client");
-	mosquitto_int_option(m->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
+	mosquitto_int_option(c->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
 	if (cfg->ingestor_username[0] &&
-	    mosquitto_username_pw_set(m->mosq, cfg->ingestor_username,
+	    mosquitto_username_pw_set(c->mosq, cfg->ingestor_username,
 	                              cfg->ingestor_password[0] ? cfg->ingestor_password : NULL))
 		return askue_err_set(ASKUE_ERR_CONFIG, "mqtt: bad username or password setting");
 	if (cfg->mqtt_tls) {
-		int rc = mosquitto_tls_set(m->mosq, cfg->mqtt_cafile[0] ? cfg->mqtt_cafile : NULL,
+		int rc = mosquitto_tls_set(c->mosq, cfg->mqtt_cafile[0] ? cfg->mqtt_cafile : NULL,
 		                           cfg->mqtt_cafile[0] ? NULL : "/etc/ssl/certs", NULL, NULL,
 		                           NULL);
 		if (rc)
 			return askue_err_set(ASKUE_ERR_CONFIG, "mqtt: TLS (cafile '%s'): %s",
 			                     cfg->mqtt_cafile, mosquitto_strerror(rc));
 	}
-	mosquitto_connect_v5_callback_set(m->mosq, on_connect);
-	mosquitto_subscribe_v5_callback_set(m->mosq, on_subscribe);
-	mosquitto_disconnect_v5_callback_set(m->mosq, on_disconnect);
-	mosquitto_message_v5_callback_set(m->mosq, on_message);
-	mosquitto_reconnect_delay_set(m->mosq, 1, ASKUE_RETRY_DELAY_MS_MAX / 1000, true);
+	mosquitto_connect_v5_callback_set(c->mosq, on_connect);
+	mosquitto_subscribe_v5_callback_set(c->mosq, on_subscribe);
+	mosquitto_disconnect_v5_callback_set(c->mosq, on_disconnect);
+	mosquitto_message_v5_callback_set(c->mosq, on_message);
+	mosquitto_reconnect_delay_set(c->mosq, 1, ASKUE_RETRY_DELAY_MS_MAX / 1000, true);
+	return ASKUE_OK;
+}
+
+/* Connect (a first failure only logs: the loop goes on reconnecting with
+ * these properties) and start the network thread. */
+static enum askue_err conn_start(struct mqtt *m, struct conn *c)
+{
+	const struct askue_config *cfg = m->cfg;
+	mosquitto_property *props = NULL;
+	if (mosquitto_property_add_int32(&props, MQTT_PROP_SESSION_EXPIRY_INTERVAL,
+	                                 (uint32_t)cfg->ingestor_session_expiry_s))
+		return askue_err_set(ASKUE_ERR_NOMEM, "mqtt: out of memory");
+	int rc = mosquitto_connect_bind_v5(c->mosq, cfg->mqtt_host, (int)cfg->mqtt_port,
+	                                   (int)cfg->mqtt_keepalive_s, NULL, props);
+	mosquitto_property_free_all(&props);
+	if (rc == MOSQ_ERR_INVAL)
+		return askue_err_set(ASKUE_ERR_CONFIG, "mqtt: bad broker address %s:%lld",
+		                     cfg->mqtt_host, (long long)cfg->mqtt_port);
+	if (rc != MOSQ_ERR_SUCCESS)
+		log_warnx("mqtt", "%s: %s:%lld: %s; retrying", c->id, cfg->mqtt_host,
+		          (long long)cfg->mqtt_port,
+		          rc == MOSQ_ERR_ERRNO ? "cannot connect" : mosquitto_strerror(rc));
+	if (mosquitto_loop_start(c->mosq) != MOSQ_ERR_SUCCESS)
+		return askue_err_set(ASKUE_ERR_IO, "mqtt: cannot start the network thread");
+	c->started = 1;
+	return ASKUE_OK;
+}
+
+static enum askue_err check_config(const struct askue_config *cfg)
+{
+	if (strpbrk(cfg->ingestor_share_group, "/+#"))
+		return askue_err_set(ASKUE_ERR_CONFIG, "[ingestor] share_group '%s': no / + or # "
+		                     "allowed", cfg->ingestor_share_group);
+	if (!cfg->ingestor_share_group[0] && cfg->ingestor_connections > 1)
+		return askue_err_set(ASKUE_ERR_CONFIG, "[ingestor] connections = %lld needs a "
+		                     "share_group (each plain subscription gets every message)",
+		                     (long long)cfg->ingestor_connections);
 	return ASKUE_OK;
 }
 
 enum askue_err mqtt_start(const struct askue_config *cfg, struct spool *sp, struct rejects *rj,
                           struct health *h, struct mqtt **out)
 {
+	enum askue_err err = check_config(cfg);
+	if (err)
+		return err;
 	mosquitto_lib_init();
 	struct mqtt *m = calloc(1, sizeof *m);
 	if (!m)
 		return askue_err_set(ASKUE_ERR_NOMEM, "mqtt: out of memory");
 	m->cfg = cfg, m->sp = sp, m->rj = rj, m->h = h;
-	if (strpbrk(cfg->ingestor_share_group, "/+#")) {
-		free(m);
-		return askue_err_set(ASKUE_ERR_CONFIG, "[ingestor] share_group '%s': no / + or # "
-		                     "allowed", cfg->ingestor_share_group);
-	}
 	if (cfg->ingestor_share_group[0])
 		snprintf(m->filter, sizeof m->filter, "$share/%s/%s", cfg->ingestor_share_group,
 		         READINGS_FILTER);
 	else
 		snprintf(m->filter, sizeof m->filter, "%s", READINGS_FILTER);
-	m->lines = malloc(ASKUE_SPOOL_RECORD_BYTES_MAX);
-	enum askue_err err = m->lines ? setup(m) : askue_err_set(ASKUE_ERR_NOMEM, "mqtt: memory");
-	mosquitto_property *props = NULL;
-	if (!err && mosquitto_property_add_int32(&props, MQTT_PROP_SESSION_EXPIRY_INTERVAL,
-	                                         (uint32_t)cfg->ingestor_session_expiry_s))
-		err = askue_err_set(ASKUE_ERR_NOMEM, "mqtt: out of memory");
-	if (!err) {
-		/* The first attempt may fail (broker not up yet): the loop started
-		 * below goes on reconnecting with backoff, with these properties. */
-		int rc = mosquitto_connect_bind_v5(m->mosq, cfg->mqtt_host, (int)cfg->mqtt_port,
-		                                   (int)cfg->mqtt_keepalive_s, NULL, props);
-		if (rc == MOSQ_ERR_INVAL)
-			err = askue_err_set(ASKUE_ERR_CONFIG, "mqtt: bad broker address %s:%lld",
-			                    cfg->mqtt_host, (long long)cfg->mqtt_port);
-		else if (rc != MOSQ_ERR_SUCCESS)
-			log_warnx("mqtt", "%s:%lld: %s; retrying", cfg->mqtt_host,
-			          (long long)cfg->mqtt_port,
-			          rc == MOSQ_ERR_ERRNO ? "cannot connect" : mosquitto_strerror(rc));
+	m->n = (size_t)cfg->ingestor_connections;
+	if (m->n > CONNECTIONS_MAX)
+		m->n = CONNECTIONS_MAX;
+	for (size_t i = 0; i < m->n; i++) {
+		if (m->n == 1)
+			snprintf(m->conns[i].id, sizeof m->conns[i].id, "%s", cfg->ingestor_client_id);
+		else
+			snprintf(m->conns[i].id, sizeof m->conns[i].id, "%s-%zu",
+			         cfg->ingestor_client_id, i + 1);
 	}
-	mosquitto_property_free_all(&props);
-	if (!err && mosquitto_loop_start(m->mosq) != MOSQ_ERR_SUCCESS)
-		err = askue_err_set(ASKUE_ERR_IO, "mqtt: cannot start the network thread");
+	for (size_t i = 0; i < m->n && !err; i++)
+		err = conn_setup(m, &m->conns[i]);
+	for (size_t i = 0; i < m->n && !err; i++)
+		err = conn_start(m, &m->conns[i]);
 	if (err) {
-		if (m->mosq)
-			mosquitto_destroy(m->mosq);
-		free(m->lines);
-		free(m);
-		mosquitto_lib_cleanup();
-		return err;
+		enum askue_err keep = err;
+		char msg[1024];
+		snprintf(msg, sizeof msg, "%s", askue_err_msg());
+		mqtt_stop(m);
+		return askue_err_set(keep, "%s", msg);
 	}
 	*out = m;
 	return ASKUE_OK;
@@ -239,10 +289,17 @@ void mqtt_stop(struct mqtt *m)
 		return;
 	atomic_store(&m->stopping, 1);
 	spool_cancel_waits(m->sp); /* an on_message waiting for room gives up */
-	mosquitto_disconnect_v5(m->mosq, MQTT_RC_NORMAL_DISCONNECTION, NULL);
-	mosquitto_loop_stop(m->mosq, false);
-	mosquitto_destroy(m->mosq);
-	free(m->lines);
+	for (size_t i = 0; i < m->n; i++)
+		if (m->conns[i].started)
+			mosquitto_disconnect_v5(m->conns[i].mosq, MQTT_RC_NORMAL_DISCONNECTION, NULL);
+	for (size_t i = 0; i < m->n; i++) {
+		struct conn *c = &m->conns[i];
+		if (c->started)
+			mosquitto_loop_stop(c->mosq, false);
+		if (c->mosq)
+			mosquitto_destroy(c->mosq);
+		free(c->lines);
+	}
 	free(m);
 	mosquitto_lib_cleanup();
 }

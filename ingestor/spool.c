@@ -10,6 +10,9 @@
  *
  * written with one writev(2) and, when fsync_each, made durable with
  * fdatasync(2) before spool_append returns — and so before the PUBACK.
+ * Appends from several MQTT connections share their fdatasync (group
+ * commit): the first appender to find no sync running syncs everything
+ * written so far, the others wait for it and return together.
  * At start the tail of the last segment is checked record by record and a
  * torn record (killed mid-write: never acknowledged) is cut off; appends go
  * to a new segment. The cursor file is replaced by rename after each
@@ -43,8 +46,12 @@ struct spool {
 	uint64_t bytes_max, seg_bytes_max;
 	int fsync_each;
 	pthread_mutex_t mu;
-	pthread_cond_t room, data;
+	pthread_cond_t room, data, synced;
 	int cancelled;
+	/* group commit: appends are counted; one appender at a time runs
+	 * fdatasync for all written so far, the others wait for it */
+	uint64_t written_n, synced_n, failed_n;
+	int syncing;
 	/* appender */
 	int wfd;
 	uint64_t wseg, wsize; /* the active segment and its size */
@@ -145,8 +152,18 @@ static enum askue_err open_segment_for_append(struct spool *sp, uint64_t seg)
 		close(fd);
 		return askue_err_set(ASKUE_ERR_IO, "spool: sync %s: %s", sp->dir, strerror(errno));
 	}
-	if (sp->wfd >= 0)
+	if (sp->wfd >= 0) {
+		/* everything written so far is in the old segment: sync it now */
+		if (sp->fsync_each) {
+			if (fdatasync(sp->wfd) != 0) {
+				close(fd);
+				return askue_err_set(ASKUE_ERR_IO, "spool: fdatasync: %s", strerror(errno));
+			}
+			sp->synced_n = sp->written_n;
+			pthread_cond_broadcast(&sp->synced);
+		}
 		close(sp->wfd);
+	}
 	sp->wfd = fd;
 	sp->wseg = seg;
 	sp->wsize = 0;
@@ -250,6 +267,7 @@ enum askue_err spool_open(const char *dir, uint64_t bytes_max, int fsync_each,
 	pthread_mutex_init(&sp->mu, NULL);
 	pthread_cond_init(&sp->room, NULL);
 	pthread_cond_init(&sp->data, NULL);
+	pthread_cond_init(&sp->synced, NULL);
 	uint64_t first, last;
 	list_segments(dir, &first, &last, &sp->disk_bytes);
 	read_cursor(sp, first, last);
@@ -287,6 +305,7 @@ void spool_close(struct spool *sp)
 	pthread_mutex_destroy(&sp->mu);
 	pthread_cond_destroy(&sp->room);
 	pthread_cond_destroy(&sp->data);
+	pthread_cond_destroy(&sp->synced);
 	free(sp);
 }
 
@@ -305,9 +324,40 @@ static enum askue_err write_record(struct spool *sp, const unsigned char *h, con
 		return askue_err_set(ASKUE_ERR_IO, "spool: write segment %" PRIu64 ": %s", sp->wseg,
 		                     strerror(e));
 	}
-	if (sp->fsync_each && fdatasync(sp->wfd) != 0)
-		return askue_err_set(ASKUE_ERR_IO, "spool: fdatasync: %s", strerror(errno));
 	return ASKUE_OK;
+}
+
+/* Wait until append number n is on disk, running the sync when nobody is.
+ * Called and returns with sp->mu held. */
+static enum askue_err wait_synced(struct spool *sp, uint64_t n)
+{
+	while (sp->synced_n < n && sp->failed_n < n) {
+		if (sp->syncing) {
+			pthread_cond_wait(&sp->synced, &sp->mu);
+			continue;
+		}
+		sp->syncing = 1;
+		uint64_t target = sp->written_n;
+		int fd = dup(sp->wfd); /* the segment may rotate meanwhile */
+		pthread_mutex_unlock(&sp->mu);
+		int rc = fd < 0 ? -1 : fdatasync(fd);
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		pthread_mutex_lock(&sp->mu);
+		sp->syncing = 0;
+		if (rc == 0) {
+			if (target > sp->synced_n)
+				sp->synced_n = target;
+		} else {
+			log_warnx("spool", "fdatasync: %s", strerror(e));
+			sp->failed_n = target;
+		}
+		pthread_cond_broadcast(&sp->synced);
+	}
+	if (sp->synced_n >= n)
+		return ASKUE_OK;
+	return askue_err_set(ASKUE_ERR_IO, "spool: fdatasync failed");
 }
 
 enum askue_err spool_append(struct spool *sp, const char *meter, int64_t ts_max,
@@ -346,14 +396,19 @@ enum askue_err spool_append(struct spool *sp, const char *meter, int64_t ts_max,
 	else if (sp->wsize >= sp->seg_bytes_max)
 		err = open_segment_for_append(sp, sp->wseg + 1);
 	/* The writer reads only below wsize, so writing under the lock keeps
-	 * it from seeing half a record; appends come from one thread anyway. */
+	 * it from seeing half a record. */
 	if (!err)
 		err = write_record(sp, h, meter, meter_len, lines, len);
 	if (!err) {
 		sp->wsize += need;
 		sp->disk_bytes += need;
 		sp->appended++;
+		uint64_t n = ++sp->written_n;
+		/* the reader may take it before it is synced: InfluxDB having a
+		 * point early does no harm */
 		pthread_cond_signal(&sp->data);
+		if (sp->fsync_each)
+			err = wait_synced(sp, n);
 	}
 	pthread_mutex_unlock(&sp->mu);
 	if (waited && !err)

@@ -87,6 +87,10 @@ static const struct setting settings[] = {
 	S("ingestor", "share_group", ingestor_share_group, "ingest",
 	  "MQTT 5 shared subscription group ($share/GROUP/meters/+/readings) that several "
 	  "ingestors split; empty: a plain subscription (one ingestor)"),
+	I("ingestor", "connections", ingestor_connections, "4", 1, 32,
+	  "MQTT sessions in the share group (client ids CLIENT_ID-1..N): their messages are "
+	  "spooled in parallel and share fdatasyncs; 1 with an empty share_group. Lowering it "
+	  "strands the messages queued for the sessions dropped until they expire: drain first"),
 	I("billing", "day", billing_day, "1", 1, 28, "day of the month the billing timer runs"),
 };
 #define N_SETTINGS (sizeof settings / sizeof settings[0])

@@ -57,6 +57,7 @@ struct askue_config {
 	int64_t ingestor_lastseen_interval_s;
 	int64_t ingestor_drain_timeout_s;
 	char ingestor_share_group[64];
+	int64_t ingestor_connections;
 	/* [billing] */
 	int64_t billing_day;
 };

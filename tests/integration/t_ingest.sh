@@ -268,16 +268,18 @@ test_broker_restart_nothing_lost() {
 	mosquitto_restart
 	ingestor_start
 	wait_count 500
+	local before i
+	before=$(grep -c 'mqtt: connected' "$T_TMP/ingestor.log")
 	mosquitto_restart
-	local i
+	# all four sessions back (the default connections = 4)
 	for i in $(seq 1 100); do
-		[ "$(grep -c 'mqtt: connected' "$T_TMP/ingestor.log")" -ge 3 ] && break
+		[ "$(grep -c 'mqtt: connected' "$T_TMP/ingestor.log")" -ge $((before + 4)) ] && break
 		sleep 0.1
 	done
 	messages B 500 100 | publish B
 	wait_count 600
 	check "$(expected_sum 0 600)" "$(q1 "SELECT sum(ai_wh) FROM reading")" "sum"
-	check 2 "$(grep -c 'session resumed' "$T_TMP/ingestor.log")" "sessions resumed"
+	check 8 "$(grep -c 'session resumed' "$T_TMP/ingestor.log")" "sessions resumed"
 }
 
 # Started before the broker: it keeps trying and gets there.
@@ -316,7 +318,7 @@ test_broker_late() {
 # one ingestor) the restored session keeps them. This test pins the plain
 # case; docs/ingestor.md says which to choose.
 test_broker_restart_window_plain_subscription() {
-	ingest_up "share_group ="
+	ingest_up "share_group =" "connections = 1"
 	messages W 0 100 | publish W
 	wait_count 100
 	mosquitto_restart
