@@ -21,6 +21,7 @@
 #define ASKUE_EV_METER_ADDED "meter_added"
 #define ASKUE_EV_METER_CONNECTED "meter_connected"
 #define ASKUE_EV_METER_DISMANTLED "meter_dismantled"
+#define ASKUE_EV_METER_VERIFIED "meter_verified"
 #define ASKUE_EV_METER_CREDENTIALS "meter_credentials_issued"
 #define ASKUE_EV_TARIFF_ADDED "tariff_added"
 #define ASKUE_EV_TARIFF_PRICE_SET "tariff_price_set"

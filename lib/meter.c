@@ -525,3 +525,44 @@ enum askue_err askue_installation_each(struct askue_ledger *l, const char *seria
 	sqlite3_reset(st);
 	return err;
 }
+
+enum askue_err askue_meter_verified(struct askue_ledger *l, const char *serial,
+                                    struct askue_date date)
+{
+	static const char upd[] = "UPDATE meter SET last_verified = ? WHERE id = ?";
+	struct askue_meter m;
+	enum askue_err err = askue_meter_get(l, serial, &m);
+	if (err)
+		return err;
+	char d[ASKUE_DATE_BUF], d2[ASKUE_DATE_BUF];
+	askue_date_format(date, d);
+	if (!strcmp(m.status, "dismantled"))
+		return askue_err_set(ASKUE_ERR_CONFLICT, "meter %s: dismantled, not verified", serial);
+	if (date.days < m.commissioned.days)
+		return askue_err_set(ASKUE_ERR_CONFLICT, "meter %s: verification %s before commissioning %s",
+		                     serial, d, askue_date_format(m.commissioned, d2));
+	if (m.has_last_verified && date.days <= m.last_verified.days)
+		return askue_err_set(ASKUE_ERR_CONFLICT,
+		                     "meter %s: verification %s not after the last one, %s", serial, d,
+		                     askue_date_format(m.last_verified, d2));
+	if ((err = askue_ledger_begin(l)))
+		return err;
+	sqlite3_stmt *st;
+	if (!(err = askue_ledger_stmt(l, upd, &st))) {
+		sqlite3_bind_text(st, 1, d, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, m.id);
+		err = askue_ledger_step_done(l, st, "meter");
+	}
+	if (!err) {
+		cJSON *dj = cJSON_CreateObject();
+		cJSON_AddStringToObject(dj, "date", d);
+		cJSON_AddStringToObject(dj, "next_due",
+		                        askue_date_format(askue_date_add_years(date,
+		                                          m.verification_interval_years), d2));
+		err = askue_journal_append(l, ASKUE_EV_METER_VERIFIED, serial, dj);
+		cJSON_Delete(dj);
+	}
+	if (err || (err = askue_ledger_commit(l)))
+		askue_ledger_rollback(l);
+	return err;
+}

@@ -93,6 +93,11 @@ ASKUE_MUST enum askue_err askue_subscriber_index_from(struct askue_ledger *l, in
  * mistyped (unless an old card file's number matches it exactly). */
 ASKUE_MUST enum askue_err askue_subscriber_get(struct askue_ledger *l, const char *account,
                                                struct askue_subscriber *out);
+/* Change the card of s->account to the other fields of s (all of them:
+ * read it with _get, change what you need). Journaled with old and new
+ * values; no change, no event. */
+ASKUE_MUST enum askue_err askue_subscriber_update(struct askue_ledger *l,
+                                                  const struct askue_subscriber *s);
 /* Find by account number, or by parts of the name or address in any case
  * (Cyrillic included; ё = е). Calls fn per match, at most limit. */
 ASKUE_MUST enum askue_err askue_subscriber_find(struct askue_ledger *l, const char *text,
@@ -118,6 +123,9 @@ ASKUE_MUST enum askue_err askue_meter_dismantle(struct askue_ledger *l, const ch
 ASKUE_MUST enum askue_err askue_meter_dismantle_tx(struct askue_ledger *l, const char *serial,
                                                    struct askue_date date,
                                                    const struct askue_registers *regs);
+/* A verification (поверка) passed on date: the next is due an interval later. */
+ASKUE_MUST enum askue_err askue_meter_verified(struct askue_ledger *l, const char *serial,
+                                               struct askue_date date);
 /* Installations of a meter (serial) or of a subscriber (account), oldest first. */
 ASKUE_MUST enum askue_err askue_installation_each(struct askue_ledger *l, const char *serial,
                                                   const char *account,

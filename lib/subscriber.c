@@ -355,3 +355,81 @@ enum askue_err askue_subscriber_find(struct askue_ledger *l, const char *text, i
 	}
 	return find_by_text(l, folded, limit, fn, arg);
 }
+
+/* Change a subscriber's card: every field but the account number and the
+ * registration date. The journal keeps the old and the new values. */
+static void diff_field(cJSON *d, const char *key, const char *old, const char *new_value)
+{
+	if (!strcmp(old, new_value))
+		return;
+	cJSON *o = cJSON_AddObjectToObject(d, key);
+	cJSON_AddStringToObject(o, "old", old);
+	cJSON_AddStringToObject(o, "new", new_value);
+}
+
+enum askue_err askue_subscriber_update(struct askue_ledger *l, const struct askue_subscriber *s)
+{
+	static const char upd[] =
+		"UPDATE subscriber SET name = ?, address = ?, district = ?, substation = ?,"
+		" category = ?, phone = ?, email = ?, status = ? WHERE id = ?";
+	static const char unindex[] = "DELETE FROM subscriber_fts WHERE rowid = ?";
+	struct askue_subscriber cur, next = *s;
+	enum askue_err err = askue_subscriber_get(l, s->account, &cur);
+	if (err)
+		return err;
+	char keep_account[sizeof next.account];
+	memcpy(keep_account, next.account, sizeof keep_account);
+	next.account[0] = '\0'; /* check_fields would take it for an old card file's */
+	if ((err = check_fields(&next)))
+		return err;
+	memcpy(next.account, keep_account, sizeof keep_account);
+	if (strcmp(next.status, "active") && strcmp(next.status, "suspended") &&
+	    strcmp(next.status, "closed"))
+		return askue_err_set(ASKUE_ERR_INVALID, "status '%s': expected active, suspended or closed",
+		                     next.status);
+	cJSON *d = cJSON_CreateObject();
+	if (!d)
+		return askue_err_set(ASKUE_ERR_NOMEM, "subscriber: out of memory");
+	diff_field(d, "name", cur.name, next.name);
+	diff_field(d, "address", cur.address, next.address);
+	diff_field(d, "district", cur.district, next.district);
+	diff_field(d, "substation", cur.substation, next.substation);
+	diff_field(d, "category", cur.category, next.category);
+	diff_field(d, "phone", cur.phone, next.phone);
+	diff_field(d, "email", cur.email, next.email);
+	diff_field(d, "status", cur.status, next.status);
+	if (!d->child) {
+		cJSON_Delete(d);
+		return ASKUE_OK; /* nothing changes, nothing is journaled */
+	}
+	if ((err = askue_ledger_begin(l))) {
+		cJSON_Delete(d);
+		return err;
+	}
+	sqlite3_stmt *st;
+	if (!(err = askue_ledger_stmt(l, upd, &st))) {
+		sqlite3_bind_text(st, 1, next.name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, next.address, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, next.district, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, next.substation, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, next.category, -1, SQLITE_STATIC);
+		askue_bind_text(st, 6, next.phone[0] ? next.phone : NULL);
+		askue_bind_text(st, 7, next.email[0] ? next.email : NULL);
+		sqlite3_bind_text(st, 8, next.status, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 9, cur.id);
+		err = askue_ledger_step_done(l, st, "subscriber");
+	}
+	if (!err && !(err = askue_ledger_stmt(l, unindex, &st))) {
+		sqlite3_bind_int64(st, 1, cur.id);
+		err = askue_ledger_step_done(l, st, "search index");
+	}
+	next.id = cur.id;
+	if (!err)
+		err = index_subscriber(l, &next);
+	if (!err)
+		err = askue_journal_append(l, ASKUE_EV_SUBSCRIBER_CHANGED, cur.account, d);
+	cJSON_Delete(d);
+	if (err || (err = askue_ledger_commit(l)))
+		askue_ledger_rollback(l);
+	return err;
+}

@@ -177,3 +177,21 @@ test_import_bulk_mode() {
 	eq 45000 "$(sqlite3 "$ASKUE_HOME/askue.db" "SELECT count(*) FROM event INDEXED BY event_type_time WHERE type = 'subscriber_registered'")" "events" || return 1
 	eq ok "$(sqlite3 "$ASKUE_HOME/askue.db" "PRAGMA integrity_check")" "integrity" || return 1
 }
+
+test_subscriber_set_and_meter_verify() {
+	ok new_sub "Иванова Анна" "ул. Мира 1" && a1=$OUT || return 1
+	ok askue --json subscriber set "$a1" --name "Петрова Анна" --phone "+7 (900) 123-45-67" --status suspended || return 1
+	jqeq .name "Петрова Анна" && jqeq .status suspended && jqeq .phone "+7 (900) 123-45-67" || return 1
+	ok askue --json subscriber find петрова && jqeq '.[0].account' "$a1" || return 1
+	ok askue --json subscriber find иванова && jqeq length 0 || return 1
+	ok askue --json events --type subscriber_changed && jqeq '.[0].details.name.old' "Иванова Анна" &&
+		jqeq '.[0].details.status.new' suspended || return 1
+	fails 65 "status 'gone'" askue subscriber set "$a1" --status gone || return 1
+	fails 65 "phone" askue subscriber set "$a1" --phone "call me" || return 1
+	fails 64 "nothing to change" askue subscriber set "$a1" || return 1
+	ok askue meter add --serial V1 --model M --commissioned 2025-01-01 --service-life 30 --verification-interval 8 || return 1
+	ok askue --json meter verify V1 --date 2026-03-01 && jqeq .last_verified 2026-03-01 && jqeq .verification_due 2034-03-01 || return 1
+	fails 65 "not after the last one" askue meter verify V1 --date 2026-02-01 || return 1
+	fails 65 "before commissioning" askue meter verify V1 --date 2024-12-31 || return 1
+	ok askue --json events --subject V1 --type meter_verified && jqeq '.[0].details.next_due' 2034-03-01 || return 1
+}

@@ -63,6 +63,8 @@ void cli_json_add_money(cJSON *obj, const char *key, struct askue_money m);
 int cmd_subscriber_add(struct askue_cli *, int, char **);
 int cmd_subscriber_show(struct askue_cli *, int, char **);
 int cmd_subscriber_find(struct askue_cli *, int, char **);
+int cmd_subscriber_set(struct askue_cli *, int, char **);
+int cmd_meter_verify(struct askue_cli *, int, char **);
 int cmd_meter_add(struct askue_cli *, int, char **);
 int cmd_meter_show(struct askue_cli *, int, char **);
 int cmd_meter_install(struct askue_cli *, int, char **);

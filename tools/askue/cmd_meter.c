@@ -169,3 +169,37 @@ int cmd_meter_dismantle(struct askue_cli *cli, int argc, char **argv)
 {
 	return install_or_dismantle(cli, argc, argv, 0);
 }
+
+int cmd_meter_verify(struct askue_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {{"date", required_argument, 0, 'd'}, {0, 0, 0, 0}};
+	const char *date = NULL;
+	int c;
+	cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		if (c != 'd')
+			return cli_bad_option(cli, c, argv);
+		date = optarg;
+	}
+	if (argc - optind != 1)
+		return cli_usage(cli, "expected SERIAL");
+	if (!date)
+		return cli_usage(cli, "--date is required");
+	struct askue_date d;
+	enum askue_err err = cli_date("--date", date, &d);
+	if (err)
+		return cli_fail(cli, err);
+	struct askue_ledger *l = cli_ledger(cli);
+	if (!l)
+		return EX_SOFTWARE;
+	struct askue_meter m;
+	if ((err = askue_meter_verified(l, argv[optind], d)) ||
+	    (err = askue_meter_get(l, argv[optind], &m)))
+		return cli_fail(cli, err);
+	if (cli->json)
+		return cli_print_json(cli_json_meter(&m));
+	char due[ASKUE_DATE_BUF];
+	printf("meter %s verified on %s; next verification due %s\n", m.serial, date,
+	       askue_date_format(askue_date_add_years(d, m.verification_interval_years), due));
+	return 0;
+}

@@ -179,3 +179,59 @@ int cmd_subscriber_find(struct askue_cli *cli, int argc, char **argv)
 	}
 	return ctx.list ? cli_print_json(ctx.list) : 0;
 }
+
+int cmd_subscriber_set(struct askue_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"name", required_argument, 0, 'n'},       {"address", required_argument, 0, 'a'},
+		{"district", required_argument, 0, 'd'},   {"substation", required_argument, 0, 's'},
+		{"category", required_argument, 0, 'c'},   {"phone", required_argument, 0, 'p'},
+		{"email", required_argument, 0, 'e'},      {"status", required_argument, 0, 'S'},
+		{0, 0, 0, 0},
+	};
+	struct {
+		int c;
+		const char *v;
+	} set[16];
+	int n = 0, c, too_long = 0;
+	cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		if (c == '?' || c == ':')
+			return cli_bad_option(cli, c, argv);
+		if (n < 16) {
+			set[n].c = c;
+			set[n++].v = optarg;
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage(cli, "expected ACCOUNT and the fields to change");
+	if (!n)
+		return cli_usage(cli, "nothing to change (--name, --address, --phone, --status ...)");
+	struct askue_ledger *l = cli_ledger(cli);
+	if (!l)
+		return EX_SOFTWARE;
+	struct askue_subscriber s;
+	enum askue_err err = askue_subscriber_get(l, argv[optind], &s);
+	if (err)
+		return cli_fail(cli, err);
+	for (int i = 0; i < n; i++) {
+		switch (set[i].c) {
+		case 'n': set_field(s.name, sizeof s.name, set[i].v, &too_long); break;
+		case 'a': set_field(s.address, sizeof s.address, set[i].v, &too_long); break;
+		case 'd': set_field(s.district, sizeof s.district, set[i].v, &too_long); break;
+		case 's': set_field(s.substation, sizeof s.substation, set[i].v, &too_long); break;
+		case 'c': set_field(s.category, sizeof s.category, set[i].v, &too_long); break;
+		case 'p': set_field(s.phone, sizeof s.phone, set[i].v, &too_long); break;
+		case 'e': set_field(s.email, sizeof s.email, set[i].v, &too_long); break;
+		case 'S': set_field(s.status, sizeof s.status, set[i].v, &too_long); break;
+		}
+	}
+	if (too_long)
+		return cli_usage(cli, "a value is too long");
+	if ((err = askue_subscriber_update(l, &s)) || (err = askue_subscriber_get(l, s.account, &s)))
+		return cli_fail(cli, err);
+	if (cli->json)
+		return cli_print_json(cli_json_subscriber(&s));
+	print_subscriber(&s);
+	return 0;
+}

@@ -21,12 +21,16 @@ static const struct cli_command commands[] = {
 	 " [--date D] [--phone P] [--email E]"},
 	{"subscriber", "show", cmd_subscriber_show, "ACCOUNT"},
 	{"subscriber", "find", cmd_subscriber_find, "TEXT [--limit N]"},
+	{"subscriber", "set", cmd_subscriber_set,
+	 "ACCOUNT [--name N] [--address A] [--district D] [--substation S] [--category C]"
+	 " [--phone P] [--email E] [--status active|suspended|closed]"},
 	{"meter", "add", cmd_meter_add,
 	 "--serial S --model M --commissioned D --service-life YEARS [--zones 1|2|3]"
 	 " [--warranty-card W --warranty-until D] [--verification-interval YEARS]"
 	 " [--verified D] [--capacity KWH]"},
 	{"meter", "show", cmd_meter_show, "SERIAL"},
 	{"meter", "install", cmd_meter_install, "SERIAL ACCOUNT --date D [--reading KWH[,KWH..]]"},
+	{"meter", "verify", cmd_meter_verify, "SERIAL --date D   (a verification passed)"},
 	{"meter", "dismantle", cmd_meter_dismantle, "SERIAL --date D [--reading KWH[,KWH..]]"},
 	{"meter", "credentials", cmd_meter_credentials, "SERIAL (prints a new MQTT password once)"},
 	{"concentrator", "add", cmd_concentrator_add, "ID [--substation S] [--date D]"},
