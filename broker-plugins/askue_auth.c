@@ -11,7 +11,8 @@
  * Every callback runs on the broker's only thread, so none of them touches
  * SQLite: BASIC_AUTH and ACL_CHECK look the username up in the in-memory
  * table (authtable.h), TICK swaps in a table the reload thread built
- * (reloader.h), RELOAD (SIGHUP) asks for a check at once. Nothing here
+ * (reloader.h) and disconnects the clients whose username the change
+ * revoked or gave a new secret, RELOAD (SIGHUP) asks for a check at once. Nothing here
  * asserts or exits: whatever goes wrong, the answer is "denied".
  */
 #include <errno.h>
@@ -159,6 +160,24 @@ static int on_acl_check(int event, void *event_data, void *userdata)
 	return MOSQ_ERR_ACL_DENIED;
 }
 
+/* Disconnect the clients logged in under a username whose access was
+ * revoked or whose secret changed: rights are looked up by username, so
+ * such a session would otherwise go on with the new rights of the name. */
+static void kick_revoked(const struct auth_revoked *r)
+{
+	if (!r->count)
+		return;
+	for (size_t off = 0; off < r->bytes;) {
+		const char *name = r->names + off;
+		mosquitto_kick_client_by_username(name, false);
+		off += strlen(name) + 1;
+	}
+	mosquitto_log_printf(MOSQ_LOG_NOTICE,
+	                     "askue_auth: %zu usernames revoked or given a new secret; their "
+	                     "clients are disconnected%s",
+	                     r->count, r->cut ? " (list cut short: more were revoked)" : "");
+}
+
 static int on_tick(int event, void *event_data, void *userdata)
 {
 	(void)event;
@@ -167,13 +186,16 @@ static int on_tick(int event, void *event_data, void *userdata)
 	if (!p)
 		return MOSQ_ERR_SUCCESS;
 	char msg[512];
-	struct auth_table *t = reloader_take(p->reloader, msg, sizeof msg);
+	struct auth_revoked revoked;
+	struct auth_table *t = reloader_take(p->reloader, msg, sizeof msg, &revoked);
 	if (t) {
 		auth_table_free(p->table);
 		p->table = t;
 	}
 	if (msg[0])
 		mosquitto_log_printf(MOSQ_LOG_NOTICE, "askue_auth: %s", msg);
+	kick_revoked(&revoked);
+	auth_revoked_clear(&revoked);
 	if (p->suppressed && mono_s() != p->log_window_s)
 		flush_suppressed(p);
 	return MOSQ_ERR_SUCCESS;

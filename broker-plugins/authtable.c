@@ -2,6 +2,7 @@
 #include "authtable.h"
 
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #define ENTRIES_MAX (16u * 1000u * 1000u)
 
 struct auth_table {
+	atomic_int refs;
 	struct auth_entry *entries;
 	size_t n, cap;
 	char *arena;
@@ -40,13 +42,21 @@ struct auth_table *auth_table_new_empty(void)
 	struct auth_table *t = calloc(1, sizeof *t);
 	if (!t)
 		return NULL;
+	atomic_init(&t->refs, 1);
 	randombytes_buf(t->key, sizeof t->key);
+	return t;
+}
+
+struct auth_table *auth_table_retain(struct auth_table *t)
+{
+	if (t)
+		atomic_fetch_add(&t->refs, 1);
 	return t;
 }
 
 void auth_table_free(struct auth_table *t)
 {
-	if (!t)
+	if (!t || atomic_fetch_sub(&t->refs, 1) != 1)
 		return;
 	free(t->entries);
 	free(t->arena);
@@ -264,5 +274,69 @@ int auth_table_load(sqlite3 *db, struct auth_table **out, char *warn, size_t war
 		return rc;
 	}
 	*out = t;
+	return 0;
+}
+
+void auth_revoked_clear(struct auth_revoked *r)
+{
+	free(r->names);
+	memset(r, 0, sizeof *r);
+}
+
+static int revoked_add(struct auth_revoked *r, const char *name, size_t len)
+{
+	if (r->count >= AUTH_REVOKED_MAX) {
+		r->cut = 1;
+		return 0;
+	}
+	if (r->bytes + len + 1 > r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 1024;
+		while (cap < r->bytes + len + 1)
+			cap *= 2;
+		char *n = realloc(r->names, cap);
+		if (!n)
+			return -1;
+		r->names = n;
+		r->cap = cap;
+	}
+	memcpy(r->names + r->bytes, name, len);
+	r->names[r->bytes + len] = '\0';
+	r->bytes += len + 1;
+	r->count++;
+	return 0;
+}
+
+int auth_revoked_merge(struct auth_revoked *a, struct auth_revoked *b)
+{
+	for (size_t off = 0; off < b->bytes;) {
+		size_t len = strlen(b->names + off);
+		if (revoked_add(a, b->names + off, len))
+			return -1;
+		off += len + 1;
+	}
+	a->cut |= b->cut;
+	auth_revoked_clear(b);
+	return 0;
+}
+
+int auth_table_revoked(const struct auth_table *before, const struct auth_table *now,
+                       struct auth_revoked *out)
+{
+	struct auth_revoked r = {0};
+	for (size_t k = 0; before && k < before->n; k++) {
+		const struct auth_entry *o = &before->entries[k];
+		if (!o->has_secret || o->conflict)
+			continue; /* nobody could be logged in with it */
+		const char *name = before->arena + o->name_off;
+		const struct auth_entry *e = auth_table_find(now, name, o->name_len);
+		if (e && !e->conflict && e->has_secret && e->kind == o->kind && e->role == o->role &&
+		    !memcmp(&e->cred, &o->cred, sizeof e->cred))
+			continue;
+		if (revoked_add(&r, name, o->name_len)) {
+			auth_revoked_clear(&r);
+			return -1;
+		}
+	}
+	*out = r;
 	return 0;
 }

@@ -47,7 +47,31 @@ struct auth_counts {
 int auth_table_load(sqlite3 *db, struct auth_table **out, char *warn, size_t warn_size);
 /* An empty table (nobody can log in). NULL when out of memory. */
 struct auth_table *auth_table_new_empty(void);
-void auth_table_free(struct auth_table *t); /* NULL is a no-op */
+/* Tables are shared by the broker thread and the reload thread: a new
+ * table has one reference; retain adds one, free drops one and frees the
+ * table with the last. Both are thread-safe; NULL is a no-op. */
+struct auth_table *auth_table_retain(struct auth_table *t);
+void auth_table_free(struct auth_table *t);
+
+/* Usernames whose access `now` took away or changed since `before`: gone
+ * (dismantled, deleted), conflicting, or with another secret, kind or role.
+ * Their connected clients must be disconnected: rights are looked up by
+ * username, so a session opened with a revoked password would go on.
+ * names: "a\0b\0" (malloc'd, the caller frees; NULL when none), at most
+ * AUTH_REVOKED_MAX of them; count and whether the list was cut are
+ * returned. -1 when out of memory. */
+#define AUTH_REVOKED_MAX 100000
+struct auth_revoked {
+	char *names;
+	size_t bytes, cap;
+	size_t count;
+	int cut;
+};
+int auth_table_revoked(const struct auth_table *before, const struct auth_table *now,
+                       struct auth_revoked *out);
+/* Append b's names to a (both owned by the caller; b is emptied). */
+int auth_revoked_merge(struct auth_revoked *a, struct auth_revoked *b);
+void auth_revoked_clear(struct auth_revoked *r);
 
 const struct auth_entry *auth_table_find(const struct auth_table *t, const char *name,
                                          size_t len);

@@ -24,6 +24,7 @@ struct reloader {
 	/* under mu */
 	int stop, force;
 	struct auth_table *pending;
+	struct auth_revoked revoked; /* since the table the broker has */
 	char msg[MSG_BYTES];
 	/* the thread's own (and reloader_start's, before the thread runs) */
 	sqlite3 *db;
@@ -31,6 +32,7 @@ struct reloader {
 	ino_t ino;
 	int64_t version; /* data_version the current table was built at; -1 none */
 	int failing;     /* the last attempt failed: report only changes */
+	struct auth_table *last; /* a reference to the newest table built */
 };
 
 static int64_t now_ms(void)
@@ -152,11 +154,24 @@ static void *run(void *arg)
 		pthread_mutex_unlock(&r->mu);
 		char msg[MSG_BYTES];
 		struct auth_table *t = check(r, force, msg, sizeof msg);
+		struct auth_revoked revoked = {0};
+		if (t && auth_table_revoked(r->last, t, &revoked)) {
+			auth_table_free(t); /* out of memory: build again next time */
+			t = NULL;
+			r->version = -1;
+		}
+		if (t) {
+			auth_table_free(r->last);
+			r->last = auth_table_retain(t);
+		}
 		pthread_mutex_lock(&r->mu);
 		if (t) {
 			auth_table_free(r->pending); /* never taken: this one is newer */
 			r->pending = t;
+			if (auth_revoked_merge(&r->revoked, &revoked))
+				r->revoked.cut = 1;
 		}
+		auth_revoked_clear(&revoked);
 		if (msg[0])
 			snprintf(r->msg, sizeof r->msg, "%s", msg);
 	}
@@ -187,6 +202,7 @@ int reloader_start(const char *ledger_path, int reload_s, struct auth_table **fi
 		snprintf(msg, msg_size, "out of memory");
 		return -1;
 	}
+	r->last = auth_table_retain(t);
 	if (pthread_create(&r->thread, NULL, run, r) != 0) {
 		auth_table_free(t);
 		reloader_stop(r);
@@ -199,15 +215,21 @@ int reloader_start(const char *ledger_path, int reload_s, struct auth_table **fi
 	return 0;
 }
 
-struct auth_table *reloader_take(struct reloader *r, char *msg, size_t msg_size)
+struct auth_table *reloader_take(struct reloader *r, char *msg, size_t msg_size,
+                                 struct auth_revoked *revoked)
 {
 	struct auth_table *t = NULL;
 	if (msg_size)
 		msg[0] = '\0';
+	memset(revoked, 0, sizeof *revoked);
 	if (!r || pthread_mutex_trylock(&r->mu) != 0)
 		return NULL; /* the thread is handing over: next tick */
 	t = r->pending;
 	r->pending = NULL;
+	if (t) {
+		*revoked = r->revoked;
+		memset(&r->revoked, 0, sizeof r->revoked);
+	}
 	if (r->msg[0]) {
 		snprintf(msg, msg_size, "%s", r->msg);
 		r->msg[0] = '\0';
@@ -238,6 +260,8 @@ void reloader_stop(struct reloader *r)
 		pthread_join(r->thread, NULL);
 	}
 	auth_table_free(r->pending);
+	auth_table_free(r->last);
+	auth_revoked_clear(&r->revoked);
 	close_db(r);
 	pthread_cond_destroy(&r->cv);
 	pthread_mutex_destroy(&r->mu);

@@ -24,9 +24,12 @@ struct reloader;
  * what happened. 0 ok, -1 when the thread or memory failed. */
 int reloader_start(const char *ledger_path, int reload_s, struct auth_table **first,
                    char *msg, size_t msg_size, struct reloader **out);
-/* Broker thread, never blocks: a newer table (the caller owns it) or NULL.
- * msg gets the thread's news ("" when none). */
-struct auth_table *reloader_take(struct reloader *r, char *msg, size_t msg_size);
+/* Broker thread, never blocks: a newer table (the caller owns its
+ * reference) or NULL. msg gets the thread's news ("" when none); revoked
+ * gets the usernames whose access the new table took away or changed
+ * since the table before (the caller clears it; empty when none). */
+struct auth_table *reloader_take(struct reloader *r, char *msg, size_t msg_size,
+                                 struct auth_revoked *revoked);
 /* Check the ledger now rather than at the next interval. */
 void reloader_force(struct reloader *r);
 /* Stop and join the thread, free what it holds. NULL is a no-op. */

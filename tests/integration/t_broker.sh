@@ -210,10 +210,20 @@ test_ledger_changes_take_effect_without_restart() {
 	done
 	received "meters/M2/readings after" || die "the binding not taken up within 50 s"
 	! received "meters/M2/readings before" || die "C1 published for M2 before the binding"
-	# a renewed password replaces the old one
+	# a renewed password replaces the old one, and a session opened with
+	# the old one is cut off
+	mkfifo "$T_TMP/m2-lines"
+	mosquitto_pub -h 127.0.0.1 -p "$MQTT_PORT" -u M2 -P "$PW2" -i M2 -t meters/M2/readings \
+		-q 1 -l <"$T_TMP/m2-lines" >"$T_TMP/m2-session.out" 2>&1 &
+	SERVERS_PIDS="$SERVERS_PIDS $!"
+	exec 3>"$T_TMP/m2-lines"
+	wait_logged "as M2 (p2" || die "at line $LINENO"
 	old=$PW2
 	PW2=$(askue meter credentials M2) || die "at line $LINENO"
-	wait_for 10 eval '! connects M2 "$old"' || die "M2's old password still works"
+	wait_logged "Client M2 been disconnected by administrative action" ||
+		die "the session with the old password was not cut off"
+	exec 3>&-
+	! connects M2 "$old" || die "M2's old password still works"
 	connects M2 "$PW2" || die "M2's new password refused"
 	# a dismantled meter is shut out
 	askue meter dismantle M1 --date 2025-01-01 >/dev/null || die "at line $LINENO"

@@ -236,6 +236,60 @@ static void username_used_twice_is_refused(void **state)
 	auth_table_free(t);
 }
 
+static int has_name(const struct auth_revoked *r, const char *name)
+{
+	for (size_t off = 0; off < r->bytes; off += strlen(r->names + off) + 1)
+		if (!strcmp(r->names + off, name))
+			return 1;
+	return 0;
+}
+
+static void revoked_between_tables(void **state)
+{
+	(void)state;
+	struct auth_table *before = load(), *same = load();
+	struct auth_revoked r;
+	/* another load of the same ledger (another hash key) revokes nothing */
+	assert_int_equal(auth_table_revoked(before, same, &r), 0);
+	assert_int_equal(r.count, 0);
+	assert_null(r.names);
+	auth_table_free(same);
+	/* a renewed password, a new meter, a removed service account */
+	struct askue_ledger *l;
+	char pw[ASKUE_SECRET_TEXT_BUF];
+	assert_int_equal(askue_ledger_open(path, 1000, "tester", &l), ASKUE_OK);
+	assert_int_equal(askue_cred_issue_meter(l, "M1", pw), ASKUE_OK);
+	assert_int_equal(askue_cred_issue_meter(l, "M5", pw), ASKUE_OK);
+	assert_int_equal(askue_ledger_exec(l, "DELETE FROM service_account WHERE name = 'askue-stale'"),
+	                 ASKUE_OK);
+	askue_ledger_close(l);
+	struct auth_table *now = load();
+	assert_int_equal(auth_table_revoked(before, now, &r), 0);
+	assert_true(has_name(&r, "M1"));  /* new secret */
+	assert_true(has_name(&r, "askue-stale")); /* gone */
+	assert_false(has_name(&r, "M5")); /* new: nobody to disconnect */
+	assert_false(has_name(&r, "C1"));
+	assert_false(has_name(&r, "M3")); /* never had a secret */
+	/* merging keeps both lists */
+	struct auth_revoked more = {0};
+	assert_int_equal(auth_table_revoked(now, before, &more), 0);
+	assert_true(has_name(&more, "M1"));
+	assert_false(has_name(&more, "askue-stale")); /* back: nobody logged in as it */
+	size_t n = r.count + more.count;
+	assert_int_equal(auth_revoked_merge(&r, &more), 0);
+	assert_int_equal(r.count, n);
+	assert_int_equal(more.count, 0);
+	auth_revoked_clear(&r);
+	assert_int_equal(auth_table_revoked(NULL, now, &r), 0);
+	assert_int_equal(r.count, 0);
+	/* shared references */
+	assert_ptr_equal(auth_table_retain(now), now);
+	auth_table_free(now);
+	assert_non_null(auth_table_find(now, "M1", 2));
+	auth_table_free(now);
+	auth_table_free(before);
+}
+
 static void older_schema_loads_what_it_has(void **state)
 {
 	(void)state;
@@ -277,6 +331,7 @@ int main(void)
 		cmocka_unit_test(filter_cover),
 		cmocka_unit_test(acl_rules),
 		cmocka_unit_test(username_used_twice_is_refused),
+		cmocka_unit_test(revoked_between_tables),
 		cmocka_unit_test(older_schema_loads_what_it_has),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
