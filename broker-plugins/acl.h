@@ -10,6 +10,8 @@
  *   relay          publish askue/events/#
  *   jobs           publish askue/alerts/#
  *   stale          subscribe meters/+/status (or narrower), read meters/{S}/status
+ *   events         subscribe askue/events/# (or narrower), read askue/events/{type}:
+ *                  another system following askue's business events
  *
  * Unsubscribing is always allowed (it can only take rights away). Anything
  * else is denied, also for an unknown or conflicting username.

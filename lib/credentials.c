@@ -14,6 +14,7 @@ static const char *const role_names[ASKUE_ROLE_COUNT] = {
 	[ASKUE_ROLE_RELAY] = "relay",
 	[ASKUE_ROLE_JOBS] = "jobs",
 	[ASKUE_ROLE_STALE] = "stale",
+	[ASKUE_ROLE_EVENTS] = "events",
 };
 
 /* BLAKE2b personalisation: 16 bytes, so a hash made here means nothing to
@@ -35,7 +36,7 @@ enum askue_err askue_role_parse(const char *s, enum askue_role *out)
 			return ASKUE_OK;
 		}
 	return askue_err_set(ASKUE_ERR_INVALID,
-	                     "role '%s': expected ingestor, relay, jobs or stale", s ? s : "");
+	                     "role '%s': expected ingestor, relay, jobs, stale or events", s ? s : "");
 }
 
 enum askue_err askue_cred_init(void)

@@ -48,6 +48,7 @@ enum askue_role {
 	ASKUE_ROLE_RELAY,    /* publish askue/events/# */
 	ASKUE_ROLE_JOBS,     /* publish askue/alerts/# */
 	ASKUE_ROLE_STALE,    /* subscribe/read meters/+/status */
+	ASKUE_ROLE_EVENTS,   /* subscribe/read askue/events/#: another system following askue */
 	ASKUE_ROLE_COUNT
 };
 

@@ -149,6 +149,23 @@ const char *const askue_schema_migrations[] = {
 	"  secret_issued INTEGER NOT NULL,\n"
 	"  created INTEGER NOT NULL\n"
 	") STRICT;\n",
+
+	/* 3: the role 'events' (subscribe askue/events/#, for the systems that
+	 * follow askue's business events). SQLite cannot change a CHECK in
+	 * place: the table is rebuilt with the same columns and rows. */
+	"CREATE TABLE service_account_new (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  name TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 64),\n"
+	"  role TEXT NOT NULL CHECK (role IN ('ingestor','relay','jobs','stale','events')),\n"
+	"  secret_salt BLOB NOT NULL CHECK (length(secret_salt) = 16),\n"
+	"  secret_hash BLOB NOT NULL CHECK (length(secret_hash) = 32),\n"
+	"  secret_issued INTEGER NOT NULL,\n"
+	"  created INTEGER NOT NULL\n"
+	") STRICT;\n"
+	"INSERT INTO service_account_new SELECT id, name, role, secret_salt, secret_hash,"
+	" secret_issued, created FROM service_account;\n"
+	"DROP TABLE service_account;\n"
+	"ALTER TABLE service_account_new RENAME TO service_account;\n",
 };
 
 const int askue_schema_count =

@@ -57,7 +57,7 @@ test_service_credentials() {
 	jqeq .name askue-ingestor && jqeq .role ingestor && jqeq .username askue-ingestor || return 1
 	ok askue --json service credentials relay --name relay-2 && jqeq .username relay-2 || return 1
 	ok askue service credentials stale && ok askue service credentials jobs || return 1
-	fails 65 "role 'admin': expected ingestor, relay, jobs or stale" \
+	fails 65 "role 'admin': expected ingestor, relay, jobs, stale or events" \
 		askue service credentials admin || return 1
 	fails 65 "has role relay, not jobs" askue service credentials jobs --name relay-2 || return 1
 	fails 65 "service name 'a b'" askue service credentials relay --name "a b" || return 1

@@ -63,7 +63,8 @@ static void make_ledger(void)
 	assert_int_equal(askue_date_parse("2025-03-01", &d2), ASKUE_OK);
 	assert_int_equal(askue_meter_install(l, "M4", s.account, d1, NULL), ASKUE_OK);
 	assert_int_equal(askue_meter_dismantle(l, "M4", d2, NULL), ASKUE_OK);
-	const char *names[] = {"askue-ingestor", "askue-relay", "askue-jobs", "askue-stale"};
+	const char *names[] = {"askue-ingestor", "askue-relay", "askue-jobs", "askue-stale",
+	                       "askue-events"};
 	for (int r = 0; r < ASKUE_ROLE_COUNT; r++)
 		assert_int_equal(askue_cred_issue_service(l, (enum askue_role)r, names[r], pw), ASKUE_OK);
 	askue_ledger_close(l);
@@ -88,7 +89,7 @@ static void table_contents(void **state)
 	struct auth_counts c = auth_table_counts(t);
 	assert_int_equal(c.meters, 3); /* M1, M2, M3; not M4 (dismantled), not M5 */
 	assert_int_equal(c.concentrators, 2);
-	assert_int_equal(c.services, 4);
+	assert_int_equal(c.services, 5);
 	assert_int_equal(c.conflicts, 0);
 	const struct auth_entry *e = auth_table_find(t, "M1", 2);
 	assert_non_null(e);
@@ -196,6 +197,13 @@ static void acl_rules(void **state)
 	assert_true(acl_allows(t, "askue-stale", R, "meters/M9/status"));
 	assert_false(acl_allows(t, "askue-stale", R, "meters/M9/readings"));
 	assert_false(acl_allows(t, "askue-stale", W, "meters/M9/status"));
+	assert_true(acl_allows(t, "askue-events", S, "askue/events/#"));
+	assert_true(acl_allows(t, "askue-events", S, "askue/events/invoice_paid"));
+	assert_true(acl_allows(t, "askue-events", R, "askue/events/meter_added"));
+	assert_false(acl_allows(t, "askue-events", W, "askue/events/meter_added"));
+	assert_false(acl_allows(t, "askue-events", S, "askue/#"));
+	assert_false(acl_allows(t, "askue-events", S, "askue/alerts/#"));
+	assert_false(acl_allows(t, "askue-events", R, "meters/M1/readings"));
 	/* nobody else */
 	assert_false(acl_allows(t, "nobody", W, "meters/nobody/readings"));
 	assert_false(acl_allows(t, NULL, W, "meters/M1/readings"));

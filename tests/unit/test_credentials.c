@@ -136,8 +136,8 @@ static void roles_and_names(void **state)
 {
 	(void)state;
 	enum askue_role r;
-	const char *names[] = {"ingestor", "relay", "jobs", "stale"};
-	for (int i = 0; i < 4; i++) {
+	const char *names[] = {"ingestor", "relay", "jobs", "stale", "events"};
+	for (int i = 0; i < 5; i++) {
 		assert_int_equal(askue_role_parse(names[i], &r), ASKUE_OK);
 		assert_string_equal(askue_role_name(r), names[i]);
 	}
@@ -290,6 +290,8 @@ static void issue_service(void **state)
 	assert_int_equal(count(l, "SELECT count(*) FROM event WHERE type = 'service_credentials_issued'"
 	                          " AND json_extract(details, '$.role') = 'ingestor'"),
 	                 2);
+	/* migration 3 lets the ledger keep the events role */
+	assert_int_equal(askue_cred_issue_service(l, ASKUE_ROLE_EVENTS, "portal", pw), ASKUE_OK);
 	askue_ledger_close(l);
 }
 

@@ -226,7 +226,7 @@ int cmd_service_credentials(struct askue_cli *cli, int argc, char **argv)
 			return cli_bad_option(cli, c, argv);
 	}
 	if (argc - optind != 1)
-		return cli_usage(cli, "expected ROLE (ingestor | relay | jobs | stale)");
+		return cli_usage(cli, "expected ROLE (ingestor | relay | jobs | stale | events)");
 	enum askue_role role;
 	enum askue_err err;
 	if ((err = askue_role_parse(argv[optind], &role)))

@@ -40,7 +40,7 @@ static const struct cli_command commands[] = {
 	{"concentrator", "credentials", cmd_concentrator_credentials,
 	 "ID (prints a new MQTT password once)"},
 	{"service", "credentials", cmd_service_credentials,
-	 "ingestor|relay|jobs|stale [--name NAME] (prints a new MQTT password once)"},
+	 "ingestor|relay|jobs|stale|events [--name NAME] (prints a new MQTT password once)"},
 	{"tariff", "add", cmd_tariff_add, "NAME [--zones day=07-23,night=23-07] [--date D]"},
 	{"tariff", "price", cmd_tariff_price, "NAME --from D ZONE=RUB_PER_KWH.."},
 	{"tariff", "choose", cmd_tariff_choose, "ACCOUNT NAME --from D"},
