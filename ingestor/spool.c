@@ -18,8 +18,11 @@
  * to a new segment. The cursor file is replaced by rename after each
  * committed batch and is not synced: after a machine crash it may lag, which
  * only replays points InfluxDB already has (the same points again).
- * The bound is on the bytes of all segment files: an append that would pass
- * it waits for the writer to delete a spent segment.
+ * The bound is on the bytes not yet written to InfluxDB (from the cursor to
+ * the end): an append that would pass it waits for the writer to commit.
+ * Spent bytes stay on disk until their segment is deleted (when the cursor
+ * leaves it), so the files take at most bytes_max plus one segment
+ * (bytes_max / 8, at most 64 MiB) plus one record.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -63,6 +66,8 @@ struct spool {
 	uint64_t first_seg; /* oldest segment file kept */
 	uint64_t disk_bytes;
 	uint64_t appended, full_waits;
+	int paused_logged;      /* "full" was logged, "resumed" not yet */
+	int64_t paused_log_ms;  /* when "full" was last logged */
 };
 
 static uint32_t crc_table[256];
@@ -360,6 +365,13 @@ static enum askue_err wait_synced(struct spool *sp, uint64_t n)
 	return askue_err_set(ASKUE_ERR_IO, "spool: fdatasync failed");
 }
 
+/* Bytes from the cursor to the end (segments before the cursor's are
+ * deleted at commit). Called with sp->mu held. */
+static uint64_t pending(const struct spool *sp)
+{
+	return sp->disk_bytes > sp->cursor.off ? sp->disk_bytes - sp->cursor.off : 0;
+}
+
 enum askue_err spool_append(struct spool *sp, const char *meter, int64_t ts_max,
                             int64_t arrived, const char *lines, size_t len, uint32_t points)
 {
@@ -382,11 +394,18 @@ enum askue_err spool_append(struct spool *sp, const char *meter, int64_t ts_max,
 	pthread_mutex_lock(&sp->mu);
 	uint64_t need = HDR_BYTES + body;
 	int waited = 0;
-	while (!sp->cancelled && sp->disk_bytes + need > sp->bytes_max) {
+	while (!sp->cancelled && pending(sp) + need > sp->bytes_max) {
 		if (!waited++) {
 			sp->full_waits++;
-			log_warnx("spool", "full (%" PRIu64 " of %" PRIu64 " bytes): intake paused until "
-			          "InfluxDB takes more", sp->disk_bytes, sp->bytes_max);
+			/* logged once per pause, and not more than every 10 s while
+			 * intake flaps between full and not (counted in health) */
+			int64_t now = ingestor_now_ms();
+			if (!sp->paused_logged && now - sp->paused_log_ms >= 10000) {
+				sp->paused_logged = 1;
+				sp->paused_log_ms = now;
+				log_warnx("spool", "full (%" PRIu64 " of %" PRIu64 " bytes): intake paused "
+				          "until InfluxDB takes more", pending(sp), sp->bytes_max);
+			}
 		}
 		pthread_cond_wait(&sp->room, &sp->mu);
 	}
@@ -409,10 +428,12 @@ enum askue_err spool_append(struct spool *sp, const char *meter, int64_t ts_max,
 		pthread_cond_signal(&sp->data);
 		if (sp->fsync_each)
 			err = wait_synced(sp, n);
+		if (waited && sp->paused_logged) {
+			sp->paused_logged = 0;
+			log_info("spool", "room again: intake resumed");
+		}
 	}
 	pthread_mutex_unlock(&sp->mu);
-	if (waited && !err)
-		log_info("spool", "room again: intake resumed");
 	return err;
 }
 
@@ -524,8 +545,7 @@ enum askue_err spool_commit(struct spool *sp, const struct spool_pos *pos)
 		sp->first_seg++;
 	}
 	sp->disk_bytes -= freed < sp->disk_bytes ? freed : sp->disk_bytes;
-	if (freed)
-		pthread_cond_broadcast(&sp->room);
+	pthread_cond_broadcast(&sp->room);
 	pthread_mutex_unlock(&sp->mu);
 	return ASKUE_OK;
 }
@@ -542,9 +562,7 @@ void spool_stats(struct spool *sp, struct spool_stats *st)
 {
 	pthread_mutex_lock(&sp->mu);
 	st->disk_bytes = sp->disk_bytes;
-	/* segments before the cursor's are deleted, so this is what is left */
-	uint64_t spent = sp->cursor.off;
-	st->pending_bytes = sp->disk_bytes > spent ? sp->disk_bytes - spent : 0;
+	st->pending_bytes = pending(sp);
 	st->appended_records = sp->appended;
 	st->full_waits = sp->full_waits;
 	pthread_mutex_unlock(&sp->mu);

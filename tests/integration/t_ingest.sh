@@ -327,3 +327,33 @@ test_broker_restart_window_plain_subscription() {
 	check "$(expected_sum 0 200)" "$(q1 "SELECT sum(ai_wh) FROM reading")" "sum"
 	grep -q 'subscribed to meters/+/readings' "$T_TMP/ingestor.log" || die "not a plain subscription"
 }
+
+# InfluxDB down long enough for the spool to fill: intake pauses (nothing
+# acknowledged that is not spooled, the broker keeps the rest) and resumes;
+# every reading ends up in InfluxDB.
+test_spool_full_pauses_intake_nothing_lost() {
+	ingest_up "spool_bytes_max = 16777216"
+	influxd_stop
+	# 340 messages x 500 readings with every register: ~62 KB of line
+	# protocol each, 21 MB in all, more than the 16 MiB spool
+	awk -v t0="$T0" 'BEGIN {
+		for (m = 0; m < 340; m++) {
+			printf "{\"meter\":\"S\",\"readings\":["
+			for (k = 0; k < 500; k++)
+				printf "%s{\"ts\":%d,\"1.8.0\":%d.125,\"1.8.1\":1.5,\"1.8.2\":2.5,\"1.8.3\":3.5,\"1.8.4\":4.5,\"2.8.0\":0.001,\"1.7.0\":0.5,\"32.7.0\":230}", k ? "," : "", t0 - (m * 500 + k) * 60, k
+			printf "]}\n"
+		}
+	}' | publish S
+	local i
+	for i in $(seq 1 100); do
+		grep -q 'spool: full' "$T_TMP/ingestor.log" && break
+		sleep 0.1
+	done
+	grep -q 'spool: full' "$T_TMP/ingestor.log" || die "the spool never filled"
+	du -sb "$ASKUE_HOME/spool" | awk '{ if ($1 > 16777216 + 2097152 + 2 * 1048576) exit 1 }' ||
+		die "spool over its bound: $(du -sb "$ASKUE_HOME/spool")"
+	influxd_resume || die "influxd did not come back"
+	wait_count $((340 * 500)) 120
+	check $((340 * 500 * 4500)) "$(q1 'SELECT sum(t4_wh) FROM reading')" "t4 sum"
+	grep -q 'intake resumed' "$T_TMP/ingestor.log" || die "intake did not resume"
+}
