@@ -91,6 +91,24 @@ static const struct setting settings[] = {
 	  "MQTT sessions in the share group (client ids CLIENT_ID-1..N): their messages are "
 	  "spooled in parallel and share fdatasyncs; 1 with an empty share_group. Lowering it "
 	  "strands the messages queued for the sessions dropped until they expire: drain first"),
+	S("relay", "client_id", relay_client_id, "askue-relay",
+	  "MQTT client id of the event relay (one relay per ledger)"),
+	S("relay", "username", relay_username, "askue-relay", "MQTT user (role relay)"),
+	S("relay", "password", relay_password, "", "MQTT password of the relay role"),
+	S("relay", "reader", relay_reader, "mqtt-relay",
+	  "the relay's name in the ledger's outbox_cursor: the last event id the broker acknowledged"),
+	I("relay", "poll_ms", relay_poll_ms, "500", 10, 60000,
+	  "how often the journal is read for new events once the relay has caught up"),
+	I("relay", "batch_max", relay_batch_max, "500", 1, 10000,
+	  "events read from the journal in one short read; also the most acknowledged events "
+	  "between two cursor writes"),
+	I("relay", "inflight_max", relay_inflight_max, "100", 1, 10000,
+	  "events published and not yet acknowledged by the broker (the window)"),
+	I("relay", "cursor_interval_ms", relay_cursor_interval_ms, "1000", 10, 60000,
+	  "longest time an acknowledged event waits before the cursor is written"),
+	I("relay", "drain_timeout_s", relay_drain_timeout_s, "10", 0, 600,
+	  "on SIGTERM, how long to wait for the broker's acknowledgements of what was published"),
+	S("relay", "log_file", relay_log_file, "", "log file (reopened on SIGHUP); empty: stderr"),
 	I("billing", "day", billing_day, "1", 1, 28, "day of the month the billing timer runs"),
 };
 #define N_SETTINGS (sizeof settings / sizeof settings[0])

@@ -58,6 +58,17 @@ struct askue_config {
 	int64_t ingestor_drain_timeout_s;
 	char ingestor_share_group[64];
 	int64_t ingestor_connections;
+	/* [relay] */
+	char relay_client_id[128];
+	char relay_username[64];
+	char relay_password[128];
+	char relay_reader[64];
+	int64_t relay_poll_ms;
+	int64_t relay_batch_max;
+	int64_t relay_inflight_max;
+	int64_t relay_cursor_interval_ms;
+	int64_t relay_drain_timeout_s;
+	char relay_log_file[ASKUE_PATH_MAX];
 	/* [billing] */
 	int64_t billing_day;
 };
