@@ -97,6 +97,9 @@ test_tariffs() {
 	fails 65 "already has a tariff choice from 2025-07-01" askue tariff choose "$a1" Одноставочный --from 2025-07-01 || return 1
 	fails 65 "before registration" askue tariff choose "$a1" Одноставочный --from 2024-07-01 || return 1
 	ok askue --json events --type tariff_chosen && jqeq '.[0].subject' "$a1" && jqeq '.[0].details.tariff' Двухзонный || return 1
+	ok askue tariff choose "$a1" Одноставочный --from 2026-01-01 || return 1
+	ok askue --json subscriber show "$a1" && jqeq '[.tariffs[] | .tariff + "@" + .from] | join(",")' \
+		"Двухзонный@2025-07-01,Одноставочный@2026-01-01" || return 1
 }
 
 test_import_all_or_nothing() {

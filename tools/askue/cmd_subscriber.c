@@ -129,6 +129,30 @@ int cmd_subscriber_show(struct askue_cli *cli, int argc, char **argv)
 		cJSON_Delete(o);
 		return cli_fail(cli, err);
 	}
+	/* The tariff choices, oldest first. */
+	static const char tariffs_sql[] =
+		"SELECT t.name, st.valid_from FROM subscriber_tariff st JOIN tariff t ON t.id = st.tariff_id"
+		" WHERE st.subscriber_id = ? ORDER BY st.valid_from";
+	sqlite3_stmt *st;
+	if ((err = askue_ledger_stmt(l, tariffs_sql, &st))) {
+		cJSON_Delete(o);
+		return cli_fail(cli, err);
+	}
+	sqlite3_bind_int64(st, 1, s.id);
+	cJSON *tariffs = o ? cJSON_AddArrayToObject(o, "tariffs") : NULL;
+	int n = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (tariffs) {
+			cJSON *t = cJSON_CreateObject();
+			cJSON_AddStringToObject(t, "tariff", askue_column_text(st, 0));
+			cJSON_AddStringToObject(t, "from", askue_column_text(st, 1));
+			cJSON_AddItemToArray(tariffs, t);
+		} else {
+			printf("%s  tariff %s from %s\n", n++ ? "           " : "tariffs:   ",
+			       askue_column_text(st, 0), askue_column_text(st, 1));
+		}
+	}
+	sqlite3_reset(st);
 	return o ? cli_print_json(o) : 0;
 }
 
