@@ -296,6 +296,28 @@ enum askue_err askue_config_apply(const struct askue_config *cfg)
 	return ASKUE_OK;
 }
 
+/* "# " + doc, wrapped at 78 columns on spaces (inih reads lines of at
+ * most 200 bytes, and people read less); a newline in doc starts a new
+ * comment line too. */
+static void write_comment(FILE *out, const char *doc)
+{
+	const char *p = doc;
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+		if (n > 76) {
+			size_t cut = 76;
+			while (cut > 20 && p[cut] != ' ')
+				cut--;
+			if (p[cut] == ' ')
+				n = cut;
+		}
+		fprintf(out, "# %.*s\n", (int)n, p);
+		p += n;
+		while (*p == ' ' || *p == '\n')
+			p++;
+	}
+}
+
 void askue_config_write_example(FILE *out)
 {
 	const char *section = "";
@@ -307,7 +329,7 @@ void askue_config_write_example(FILE *out)
 			section = s->section;
 			fprintf(out, "\n[%s]\n", section);
 		}
-		fprintf(out, "# %s\n", s->doc);
+		write_comment(out, s->doc);
 		if (s->type == SET_INT)
 			fprintf(out, "#   (%lld .. %lld)\n", (long long)s->min, (long long)s->max);
 		fprintf(out, ";%s = %s\n", s->key, s->def);
