@@ -260,7 +260,7 @@ mosquitto_restart() {
 # The broker keeps the ingestor's session (and the messages for it) across
 # its own restart; the ingestor reconnects by itself.
 test_broker_restart_nothing_lost() {
-	ingest_up
+	ingest_up "connections = 4"
 	messages B 0 200 | publish B
 	wait_count 200
 	ingestor_stop || die "exit status"
@@ -271,7 +271,7 @@ test_broker_restart_nothing_lost() {
 	local before i
 	before=$(grep -c 'mqtt: connected' "$T_TMP/ingestor.log")
 	mosquitto_restart
-	# all four sessions back (the default connections = 4)
+	# all four sessions back
 	for i in $(seq 1 100); do
 		[ "$(grep -c 'mqtt: connected' "$T_TMP/ingestor.log")" -ge $((before + 4)) ] && break
 		sleep 0.1
