@@ -47,5 +47,12 @@
 /* Busy timeout so the console, the jobs and the command line share the
  * ledger: a batch job's transaction may hold the writer lock for seconds. */
 #define ASKUE_LEDGER_BUSY_MS_DEFAULT 30000
+/* An event's details as the relay publishes them: askue's own events are a
+ * few hundred bytes; beyond this the details are left out of the message
+ * (marked so; the journal keeps them, `askue events` shows them). */
+#define ASKUE_EVENT_DETAILS_BYTES_MAX (256 * 1024)
+/* Events the relay has read from the journal and not yet published, in
+ * bytes of their messages: one read stops at this, whatever batch_max says. */
+#define ASKUE_RELAY_PENDING_BYTES_MAX (8 * 1024 * 1024)
 
 #endif
