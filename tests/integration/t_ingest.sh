@@ -331,11 +331,9 @@ test_broker_restart_window_plain_subscription() {
 # InfluxDB down long enough for the spool to fill: intake pauses (nothing
 # acknowledged that is not spooled, the broker keeps the rest) and resumes;
 # every reading ends up in InfluxDB.
-test_spool_full_pauses_intake_nothing_lost() {
-	ingest_up "spool_bytes_max = 16777216"
-	influxd_stop
-	# 340 messages x 500 readings with every register: ~62 KB of line
-	# protocol each, 21 MB in all, more than the 16 MiB spool
+# big_backlog: 340 messages x 500 readings with every register for meter
+# S: ~62 KB of line protocol each, 21 MB in all, more than a 16 MiB spool
+big_backlog() {
 	awk -v t0="$T0" 'BEGIN {
 		for (m = 0; m < 340; m++) {
 			printf "{\"meter\":\"S\",\"readings\":["
@@ -352,8 +350,28 @@ test_spool_full_pauses_intake_nothing_lost() {
 	grep -q 'spool: full' "$T_TMP/ingestor.log" || die "the spool never filled"
 	du -sb "$ASKUE_HOME/spool" | awk '{ if ($1 > 16777216 + 2097152 + 2 * 1048576) exit 1 }' ||
 		die "spool over its bound: $(du -sb "$ASKUE_HOME/spool")"
+}
+
+test_spool_full_pauses_intake_nothing_lost() {
+	ingest_up "spool_bytes_max = 16777216"
+	influxd_stop
+	big_backlog
 	influxd_resume || die "influxd did not come back"
 	wait_count $((340 * 500)) 120
 	check $((340 * 500 * 4500)) "$(q1 'SELECT sum(t4_wh) FROM reading')" "t4 sum"
 	grep -q 'intake resumed' "$T_TMP/ingestor.log" || die "intake did not resume"
+}
+
+# SIGTERM while the spool is full and InfluxDB down: the message waiting for
+# room is not acknowledged (the connection is dropped first), the process
+# exits 0, and after a restart everything arrives.
+test_sigterm_while_full_nothing_lost() {
+	ingest_up "spool_bytes_max = 16777216" "drain_timeout_s = 1"
+	influxd_stop
+	big_backlog
+	ingestor_stop || die "exit status on SIGTERM while full"
+	influxd_resume || die "influxd did not come back"
+	ingestor_start
+	wait_count $((340 * 500)) 120
+	check $((340 * 500 * 4500)) "$(q1 'SELECT sum(t4_wh) FROM reading')" "t4 sum"
 }
