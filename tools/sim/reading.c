@@ -31,12 +31,14 @@ enum askue_err sim_zones_prepare(const struct sim_options *o, uint8_t **zones_ou
 	return ASKUE_OK;
 }
 
-static void go_back(struct sim_meter *m)
+/* Set the register back below the previous reading (before): by this
+ * step's energy, a tenth of the register and a kWh, never below zero. */
+static void go_back(struct sim_meter *m, int64_t before)
 {
-	/* A tenth of the register and a kWh, never below zero. */
-	int64_t back = m->reg_wh[0] / 10 + 1000;
-	if (back > m->reg_wh[0])
-		back = m->reg_wh[0];
+	int64_t drop = before / 10 + 1000;
+	if (drop > before)
+		drop = before;
+	int64_t back = m->reg_wh[0] - before + drop;
 	m->reg_wh[0] -= back;
 	if (m->zones == 2) {
 		int64_t b1 = back < m->reg_wh[1] ? back : m->reg_wh[1];
@@ -51,6 +53,7 @@ int sim_meter_advance(struct sim_meter *m, const struct sim_profiles *p, const u
 	int64_t per_step = o->interval_s / SIM_SLOT_S;
 	const int32_t *wh = p->wh[m->profile];
 	int64_t len = p->slots[m->profile];
+	int64_t before = m->reg_wh[0];
 	for (int64_t s = (k - 1) * per_step; s < k * per_step; s++) {
 		int64_t e = (int64_t)wh[(m->offset_slots + s) % len] * m->scale_pm + m->carry;
 		m->carry = e % 1000;
@@ -58,8 +61,8 @@ int sim_meter_advance(struct sim_meter *m, const struct sim_profiles *p, const u
 		if (m->zones == 2)
 			m->reg_wh[zones[s]] += e / 1000;
 	}
-	if (k == m->backwards_at && m->reg_wh[0] > 0) {
-		go_back(m);
+	if (k == m->backwards_at && before > 0) {
+		go_back(m, before);
 		return 1;
 	}
 	return 0;
@@ -145,9 +148,10 @@ int sim_payload_malformed(char *buf, size_t size, const struct sim_meter *m,
 	long long ts = (long long)r->ts, wh = (long long)r->reg_wh[0];
 	switch (kind % BAD_KINDS) {
 	case BAD_TRUNCATED:
+		/* Cut inside the last value: unique per reading, never JSON. */
 		pos = sim_payload(buf, size, m, r, 1);
-		if (pos > 0)
-			buf[pos /= 2] = '\0';
+		if (pos > 4)
+			buf[pos -= 4] = '\0';
 		return pos;
 	case BAD_OTHER_METER: {
 		char other[ASKUE_SERIAL_BYTES_MAX + 8];
