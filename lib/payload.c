@@ -289,11 +289,11 @@ static enum askue_reason check_top(const cJSON *root, const char *serial,
 		else
 			return ASKUE_REASON_UNKNOWN_FIELD;
 	}
-	if (!cJSON_IsString(meter) || !meter->valuestring)
+	if (!meter || !cJSON_IsString(meter) || !meter->valuestring)
 		return ASKUE_REASON_BAD_METER;
 	if (strcmp(meter->valuestring, serial) != 0)
 		return ASKUE_REASON_METER_MISMATCH;
-	if (!cJSON_IsArray(*readings) || !(*readings)->child)
+	if (!*readings || !cJSON_IsArray(*readings) || !(*readings)->child)
 		return ASKUE_REASON_BAD_READINGS;
 	if (cJSON_GetArraySize(*readings) > ASKUE_PAYLOAD_READINGS_MAX)
 		return ASKUE_REASON_TOO_MANY_READINGS;
