@@ -375,3 +375,26 @@ test_sigterm_while_full_nothing_lost() {
 	wait_count $((340 * 500)) 120
 	check $((340 * 500 * 4500)) "$(q1 'SELECT sum(t4_wh) FROM reading')" "t4 sum"
 }
+
+# A broker that goes silent (SIGSTOP) is noticed by the keep-alive (5 s
+# here): the ingestor drops the dead connection, and reconnects and takes
+# readings again once the broker answers.
+test_silent_broker_noticed() {
+	ingest_up "connections = 1"
+	messages Z 0 10 | publish Z
+	wait_count 10
+	kill -STOP "$MQTT_PID"
+	local i
+	for i in $(seq 1 150); do
+		grep -q 'disconnected' "$T_TMP/ingestor.log" && break
+		sleep 0.1
+	done
+	kill -CONT "$MQTT_PID"
+	grep -q 'disconnected' "$T_TMP/ingestor.log" || die "a silent broker went unnoticed"
+	for i in $(seq 1 150); do
+		[ "$(grep -c 'mqtt: connected' "$T_TMP/ingestor.log")" -ge 2 ] && break
+		sleep 0.1
+	done
+	messages Z 10 10 | publish Z
+	wait_count 20
+}
