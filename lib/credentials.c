@@ -359,3 +359,67 @@ enum askue_err askue_cred_issue_service(struct askue_ledger *l, enum askue_role 
 	sodium_memzero(text, sizeof text);
 	return err;
 }
+
+static enum askue_err revoke_tx(struct askue_ledger *l, const char *name)
+{
+	static const char sql[] = "DELETE FROM service_account WHERE name = ? RETURNING role";
+	sqlite3_stmt *st;
+	enum askue_err err = askue_ledger_stmt(l, sql, &st);
+	if (err)
+		return err;
+	askue_bind_text(st, 1, name);
+	int rc = sqlite3_step(st);
+	char role[16] = "";
+	if (rc == SQLITE_ROW)
+		snprintf(role, sizeof role, "%s", askue_column_text(st, 0));
+	while (rc == SQLITE_ROW)
+		rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return askue_ledger_fail(l, rc, "service account");
+	if (!role[0])
+		return askue_err_set(ASKUE_ERR_NOT_FOUND, "service account %s: no such account", name);
+	cJSON *d = cJSON_CreateObject();
+	if (!d || !cJSON_AddStringToObject(d, "role", role)) {
+		cJSON_Delete(d);
+		return askue_err_set(ASKUE_ERR_NOMEM, "credentials: out of memory");
+	}
+	err = askue_journal_append(l, ASKUE_EV_SERVICE_REVOKED, name, d);
+	cJSON_Delete(d);
+	return err;
+}
+
+enum askue_err askue_cred_revoke_service(struct askue_ledger *l, const char *name)
+{
+	enum askue_err err = askue_service_name_check(name);
+	if (err || (err = askue_ledger_begin(l)))
+		return err;
+	if ((err = revoke_tx(l, name)) || (err = askue_ledger_commit(l)))
+		askue_ledger_rollback(l);
+	return err;
+}
+
+enum askue_err askue_service_each(struct askue_ledger *l,
+                                  int (*fn)(const struct askue_service_account *, void *),
+                                  void *arg)
+{
+	static const char sql[] =
+		"SELECT name, role, secret_issued, created FROM service_account ORDER BY name";
+	sqlite3_stmt *st;
+	enum askue_err err = askue_ledger_stmt(l, sql, &st);
+	if (err)
+		return err;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct askue_service_account a = {.issued = sqlite3_column_int64(st, 2),
+		                                  .created = sqlite3_column_int64(st, 3)};
+		snprintf(a.name, sizeof a.name, "%s", askue_column_text(st, 0));
+		snprintf(a.role, sizeof a.role, "%s", askue_column_text(st, 1));
+		if (fn(&a, arg))
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		err = askue_ledger_fail(l, rc, "service accounts");
+	sqlite3_reset(st);
+	return err;
+}

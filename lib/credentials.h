@@ -90,6 +90,19 @@ ASKUE_MUST enum askue_err askue_cred_issue_concentrator(struct askue_ledger *l, 
 ASKUE_MUST enum askue_err askue_cred_issue_service(struct askue_ledger *l, enum askue_role role,
                                                    const char *name,
                                                    char password[ASKUE_SECRET_TEXT_BUF]);
+/* Remove a service account (journaled); the broker then refuses it and
+ * disconnects its clients. */
+ASKUE_MUST enum askue_err askue_cred_revoke_service(struct askue_ledger *l, const char *name);
+struct askue_service_account {
+	char name[ASKUE_SERVICE_NAME_BYTES_MAX + 1];
+	char role[16];
+	int64_t issued, created; /* UTC seconds */
+};
+/* Every service account in name order; fn returns non-zero to stop. */
+ASKUE_MUST enum askue_err askue_service_each(struct askue_ledger *l,
+                                             int (*fn)(const struct askue_service_account *,
+                                                       void *),
+                                             void *arg);
 /* Check a service account name: 1..64 of [A-Za-z0-9._-]. */
 ASKUE_MUST enum askue_err askue_service_name_check(const char *name);
 /* Which kind of entity uses name as its MQTT username: "meter",

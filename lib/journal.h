@@ -32,6 +32,7 @@
 #define ASKUE_EV_CONCENTRATOR_UNBOUND "concentrator_unbound"
 #define ASKUE_EV_CONCENTRATOR_CREDENTIALS "concentrator_credentials_issued"
 #define ASKUE_EV_SERVICE_CREDENTIALS "service_credentials_issued"
+#define ASKUE_EV_SERVICE_REVOKED "service_credentials_revoked"
 
 /* Append one event. details: a JSON object the caller keeps (NULL = {}).
  * Must be called inside a ledger transaction. */

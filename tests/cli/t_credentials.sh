@@ -66,3 +66,17 @@ test_service_credentials() {
 	fails 65 "belongs to a meter" askue service credentials relay --name M1 || return 1
 	ok askue --json events --type service_credentials_issued && jqeq length 4
 }
+
+test_service_revoke_and_list() {
+	ok askue service credentials ingestor && ok askue service credentials relay --name relay-b ||
+		return 1
+	ok askue --json service list || return 1
+	jqeq '[.[].name] | join(",")' askue-ingestor,relay-b && jqeq '.[1].role' relay &&
+		jqeq '.[0].issued | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T")' true || return 1
+	ok askue service revoke relay-b || return 1
+	ok askue --json service list && jqeq length 1 || return 1
+	fails 66 "service account relay-b: no such account" askue service revoke relay-b || return 1
+	fails 65 "service name" askue service revoke "a b" || return 1
+	fails 64 "expected NAME" askue service revoke || return 1
+	ok askue --json events --type service_credentials_revoked --subject relay-b && jqeq length 1
+}

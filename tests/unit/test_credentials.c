@@ -287,6 +287,16 @@ static void issue_service(void **state)
 	                 ASKUE_ERR_INVALID);
 	assert_int_equal(askue_cred_issue_service(l, ASKUE_ROLE_COUNT, "x", pw), ASKUE_ERR_INVALID);
 	assert_int_equal(count(l, "SELECT count(*) FROM service_account"), 1);
+	/* revoking removes the account and journals it; a second time is refused */
+	assert_int_equal(askue_cred_revoke_service(l, "askue-ingestor"), ASKUE_OK);
+	assert_int_equal(count(l, "SELECT count(*) FROM service_account"), 0);
+	assert_int_equal(askue_cred_revoke_service(l, "askue-ingestor"), ASKUE_ERR_NOT_FOUND);
+	assert_int_equal(askue_cred_revoke_service(l, "a b"), ASKUE_ERR_INVALID);
+	assert_int_equal(count(l, "SELECT count(*) FROM event WHERE type = 'service_credentials_revoked'"
+	                          " AND json_extract(details, '$.role') = 'ingestor'"),
+	                 1);
+	/* the name is free again, for any role */
+	assert_int_equal(askue_cred_issue_service(l, ASKUE_ROLE_STALE, "askue-ingestor", pw), ASKUE_OK);
 	assert_int_equal(count(l, "SELECT count(*) FROM event WHERE type = 'service_credentials_issued'"
 	                          " AND json_extract(details, '$.role') = 'ingestor'"),
 	                 2);

@@ -76,6 +76,8 @@ int cmd_concentrator_unbind(struct askue_cli *, int, char **);
 int cmd_concentrator_show(struct askue_cli *, int, char **);
 int cmd_concentrator_credentials(struct askue_cli *, int, char **);
 int cmd_service_credentials(struct askue_cli *, int, char **);
+int cmd_service_revoke(struct askue_cli *, int, char **);
+int cmd_service_list(struct askue_cli *, int, char **);
 int cmd_tariff_add(struct askue_cli *, int, char **);
 int cmd_tariff_price(struct askue_cli *, int, char **);
 int cmd_tariff_choose(struct askue_cli *, int, char **);

@@ -1,5 +1,6 @@
 /* meter credentials | concentrator add | bind | unbind | show | credentials |
- * service credentials — the MQTT identities of the broker plugin.
+ * service credentials | revoke | list — the MQTT identities of the broker
+ * plugin.
  *
  * A password is printed once, on stdout (alone, or with --json as
  * {"serial"|"concentrator"|"name", "username", "password"}); the ledger keeps
@@ -8,6 +9,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -246,4 +248,77 @@ int cmd_service_credentials(struct askue_cli *cli, int argc, char **argv)
 	if ((err = askue_cred_init()) || (err = askue_cred_issue_service(l, role, name, password)))
 		return cli_fail(cli, err);
 	return print_password(cli, "name", name, askue_role_name(role), password);
+}
+
+int cmd_service_revoke(struct askue_cli *cli, int argc, char **argv)
+{
+	int rc = no_options(cli, argc, argv);
+	if (rc)
+		return rc;
+	if (argc - optind != 1)
+		return cli_usage(cli, "expected NAME");
+	const char *name = argv[optind];
+	struct askue_ledger *l = cli_ledger(cli);
+	if (!l)
+		return EX_SOFTWARE;
+	enum askue_err err = askue_cred_revoke_service(l, name);
+	if (err)
+		return cli_fail(cli, err);
+	if (cli->json) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "name", name);
+		cJSON_AddBoolToObject(o, "revoked", 1);
+		return cli_print_json(o);
+	}
+	printf("service account %s revoked\n", name);
+	return 0;
+}
+
+static void add_time(cJSON *o, const char *key, int64_t t)
+{
+	char buf[32];
+	struct tm tm;
+	time_t tt = (time_t)t;
+	if (t > 0 && gmtime_r(&tt, &tm) && strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		cJSON_AddStringToObject(o, key, buf);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+static int add_account(const struct askue_service_account *a, void *arg)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "name", a->name);
+	cJSON_AddStringToObject(o, "role", a->role);
+	add_time(o, "issued", a->issued);
+	add_time(o, "created", a->created);
+	cJSON_AddItemToArray(arg, o);
+	return 0;
+}
+
+int cmd_service_list(struct askue_cli *cli, int argc, char **argv)
+{
+	int rc = no_options(cli, argc, argv);
+	if (rc)
+		return rc;
+	if (argc - optind != 0)
+		return cli_usage(cli, "unexpected argument '%s'", argv[optind]);
+	struct askue_ledger *l = cli_ledger(cli);
+	if (!l)
+		return EX_SOFTWARE;
+	cJSON *a = cJSON_CreateArray();
+	enum askue_err err = askue_service_each(l, add_account, a);
+	if (err) {
+		cJSON_Delete(a);
+		return cli_fail(cli, err);
+	}
+	if (cli->json)
+		return cli_print_json(a);
+	for (cJSON *o = a->child; o; o = o->next) {
+		const char *issued = cJSON_GetStringValue(cJSON_GetObjectItem(o, "issued"));
+		printf("%-24s %-10s issued %s\n", cJSON_GetObjectItem(o, "name")->valuestring,
+		       cJSON_GetObjectItem(o, "role")->valuestring, issued ? issued : "-");
+	}
+	cJSON_Delete(a);
+	return 0;
 }

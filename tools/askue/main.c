@@ -41,6 +41,8 @@ static const struct cli_command commands[] = {
 	 "ID (prints a new MQTT password once)"},
 	{"service", "credentials", cmd_service_credentials,
 	 "ingestor|relay|jobs|stale|events [--name NAME] (prints a new MQTT password once)"},
+	{"service", "revoke", cmd_service_revoke, "NAME (its clients are disconnected)"},
+	{"service", "list", cmd_service_list, ""},
 	{"tariff", "add", cmd_tariff_add, "NAME [--zones day=07-23,night=23-07] [--date D]"},
 	{"tariff", "price", cmd_tariff_price, "NAME --from D ZONE=RUB_PER_KWH.."},
 	{"tariff", "choose", cmd_tariff_choose, "ACCOUNT NAME --from D"},
