@@ -110,6 +110,38 @@ static const struct setting settings[] = {
 	  "on SIGTERM, how long to wait for the broker's acknowledgements of what was published"),
 	S("relay", "log_file", relay_log_file, "", "log file (reopened on SIGHUP); empty: stderr"),
 	I("billing", "day", billing_day, "1", 1, 28, "day of the month the billing timer runs"),
+	S("jobs", "client_id", jobs_client_id, "askue-jobs",
+	  "MQTT client id prefix of the jobs (the job's name is appended: askue-jobs-stale)"),
+	S("jobs", "username", jobs_username, "askue-jobs", "MQTT user (role jobs: askue/alerts/#)"),
+	S("jobs", "password", jobs_password, "", "MQTT password of the jobs role"),
+	I("jobs", "publish_timeout_ms", jobs_publish_timeout_ms, "5000", 100, 600000,
+	  "how long a job waits for the broker to take its alerts (what is not taken is "
+	  "published by the next run)"),
+	I("stale", "default_interval_h", stale_default_interval_h, "24", 1, 8784,
+	  "how often a meter reports, hours, unless its model says otherwise (models)"),
+	I("stale", "default_grace_h", stale_default_grace_h, "24", 0, 8784,
+	  "hours past the interval before a meter counts as silent (24 + 24: daily meters "
+	  "after 48 h)"),
+	S("stale", "models", stale_models, "",
+	  "per meter model: MODEL=INTERVAL_H/GRACE_H, comma-separated, e.g. "
+	  "CE102M=24/24, Mercury 230=1/5 (a model not listed takes the defaults)"),
+	I("stale", "outage_share_pct", stale_outage_share_pct, "80", 1, 100,
+	  "a substation or concentrator is out when at least this share of its installed "
+	  "meters are silent: one grouped alert instead of one per meter"),
+	I("stale", "outage_min_meters", stale_outage_min_meters, "10", 1, 1000000,
+	  "... and at least this many of them"),
+	I("stale", "holddown_h", stale_holddown_h, "72", 0, 8784,
+	  "a meter silent again within this many hours of its alert closing re-opens that "
+	  "alert (flaps counted) instead of opening a new one"),
+	S("stale", "username", stale_username, "askue-stale",
+	  "MQTT user (role stale: reads the retained meters/+/status)"),
+	S("stale", "password", stale_password, "", "MQTT password of the stale role"),
+	I("stale", "status_wait_ms", stale_status_wait_ms, "1500", 0, 60000,
+	  "how long the job collects retained status messages (0: do not ask the broker)"),
+	I("lifecycle", "horizon_days", lifecycle_horizon_days, "30", 0, 3660,
+	  "verification, end of service life and warranty alerts open this many days ahead"),
+	I("fieldcheck", "tolerance_wh", fieldcheck_tolerance_wh, "1000", 0, INT64_C(1000000000),
+	  "a field reading further than this (Wh) from the stored readings opens an alert"),
 };
 #define N_SETTINGS (sizeof settings / sizeof settings[0])
 
@@ -296,9 +328,8 @@ enum askue_err askue_config_apply(const struct askue_config *cfg)
 	return ASKUE_OK;
 }
 
-/* "# " + doc, wrapped at 78 columns on spaces (inih reads lines of at
- * most 200 bytes, and people read less); a newline in doc starts a new
- * comment line too. */
+/* "# " + doc, wrapped at 78 columns on spaces; a newline in doc starts a
+ * new comment line too. */
 static void write_comment(FILE *out, const char *doc)
 {
 	const char *p = doc;

@@ -71,6 +71,25 @@ struct askue_config {
 	char relay_log_file[ASKUE_PATH_MAX];
 	/* [billing] */
 	int64_t billing_day;
+	/* [jobs] the batch jobs' MQTT identity (role jobs: publishes askue/alerts/#) */
+	char jobs_client_id[128];
+	char jobs_username[64];
+	char jobs_password[128];
+	int64_t jobs_publish_timeout_ms;
+	/* [stale] silent meters (askue job stale) */
+	int64_t stale_default_interval_h;
+	int64_t stale_default_grace_h;
+	char stale_models[ASKUE_CONFIG_VALUE_BYTES_MAX];
+	int64_t stale_outage_share_pct;
+	int64_t stale_outage_min_meters;
+	int64_t stale_holddown_h;
+	char stale_username[64];
+	char stale_password[128];
+	int64_t stale_status_wait_ms;
+	/* [lifecycle] due verifications, end of service life, warranty */
+	int64_t lifecycle_horizon_days;
+	/* [fieldcheck] askue meter check */
+	int64_t fieldcheck_tolerance_wh;
 };
 
 /* Fill cfg with the defaults, then read the file found as above.

@@ -166,6 +166,42 @@ const char *const askue_schema_migrations[] = {
 	" secret_issued, created FROM service_account;\n"
 	"DROP TABLE service_account;\n"
 	"ALTER TABLE service_account_new RENAME TO service_account;\n",
+
+	/* 4: alerts — work items for operations (silent meters, outages, due
+	 * verifications, field checks ...): open -> assigned -> resolved. An
+	 * alert is active while not resolved; one active alert per (kind,
+	 * subject). ref tells occurrences of one kind apart where that matters
+	 * (a lifecycle alert's due date), '' otherwise. closed_by: 'operator'
+	 * (alert resolve) or 'job' (closed by itself). publish_pending: the
+	 * alert changed (opened, closed) since it was last published on
+	 * askue/alerts/{kind}. */
+	"CREATE TABLE alert (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  kind TEXT NOT NULL CHECK (length(kind) BETWEEN 1 AND 64),\n"
+	"  subject TEXT NOT NULL CHECK (length(subject) BETWEEN 1 AND 128),\n"
+	"  ref TEXT NOT NULL DEFAULT '',\n"
+	"  status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open','assigned','resolved')),\n"
+	"  opened INTEGER NOT NULL,\n"
+	"  closed INTEGER,\n"
+	"  closed_by TEXT CHECK (closed_by IN ('operator','job')),\n"
+	"  assignee TEXT,\n"
+	"  outcome TEXT,\n"
+	"  details TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(details)),\n"
+	"  publish_pending INTEGER NOT NULL DEFAULT 1 CHECK (publish_pending IN (0,1)),\n"
+	"  published INTEGER,\n"
+	"  CHECK ((status = 'resolved') = (closed IS NOT NULL)),\n"
+	"  CHECK (status != 'assigned' OR assignee IS NOT NULL)\n"
+	") STRICT;\n"
+	"CREATE UNIQUE INDEX alert_active ON alert(kind, subject) WHERE status != 'resolved';\n"
+	"CREATE INDEX alert_kind_subject ON alert(kind, subject, ref);\n"
+	"CREATE INDEX alert_status ON alert(status, kind);\n"
+	"CREATE INDEX alert_unpublished ON alert(id) WHERE publish_pending = 1;\n"
+	"CREATE TABLE alert_meter (\n"
+	"  alert_id INTEGER NOT NULL REFERENCES alert(id),\n"
+	"  meter TEXT NOT NULL,\n"
+	"  PRIMARY KEY (alert_id, meter)\n"
+	") STRICT, WITHOUT ROWID;\n"
+	"CREATE INDEX alert_meter_meter ON alert_meter(meter);\n",
 };
 
 const int askue_schema_count =

@@ -50,6 +50,10 @@ static const struct cli_command commands[] = {
 	{NULL, "events", cmd_events, "[--type T] [--subject X] [--since D] [--limit N]"},
 	{NULL, "import", cmd_import, "subscribers|meters|installations FILE.csv"},
 	{NULL, "export", cmd_export, "subscribers|meters|installations [FILE.csv]"},
+	{NULL, "alerts", cmd_alerts, "[--open] [--kind K] [--subject S]"},
+	{"alert", "assign", cmd_alert_assign, "ID PERSON"},
+	{"alert", "resolve", cmd_alert_resolve, "ID --outcome TEXT"},
+	{NULL, "job", cmd_job, "stale|lifecycle [--period P] [--date D] [--dry-run]"},
 	{"config", "example", cmd_config_example, "(prints every setting with its default)"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
