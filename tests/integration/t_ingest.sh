@@ -3,8 +3,9 @@
 # the good readings beside them are kept; nothing is lost while InfluxDB is
 # down or when the ingestor is killed with SIGKILL mid-stream.
 #
-# Mosquitto runs with allow_anonymous here: the ingestor's own credentials
-# (askue service credentials ingestor) are the broker plugin's tests' part.
+# Mosquitto runs with allow_anonymous in most tests; one runs the askue
+# broker plugin, the ingestor logging in with its role's credentials
+# (askue service credentials ingestor).
 
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/servers.sh"
 
@@ -397,4 +398,43 @@ test_silent_broker_noticed() {
 	done
 	messages Z 10 10 | publish Z
 	wait_count 20
+}
+
+# With the askue broker plugin: the ingestor logs in with its role's
+# credentials (askue service credentials ingestor); a meter's readings
+# arrive, and what it tries to publish as another meter does not.
+test_with_the_plugin_and_role_credentials() {
+	trap 'ingestor_stop; servers_stop_all' EXIT
+	askue meter add --serial P1 --model T-1 --commissioned 2024-01-01 --service-life 16 \
+		>/dev/null || die "meter add"
+	askue meter add --serial P2 --model T-1 --commissioned 2024-01-01 --service-life 16 \
+		>/dev/null || die "meter add"
+	local pw1 pw_ing
+	pw1=$(askue meter credentials P1) && askue meter credentials P2 >/dev/null || die "meter credentials"
+	pw_ing=$(askue service credentials ingestor) || die "ingestor credentials"
+	mosquitto_start "$T_TMP/mq" "user root" "plugin $ASKUE_BUILD/askue_auth.so" \
+		"plugin_opt_ledger $ASKUE_HOME/askue.db" "plugin_opt_reload_s 1" || die "mosquitto"
+	influxd_start "$T_TMP/influx" >/dev/null || die "influxd"
+	printf '[mqtt]\nport = %s\n[influx]\nurl = %s\n[ingestor]\nusername = askue-ingestor\npassword = %s\nbatch_ms = 100\nspool_fsync = false\n' \
+		"$MQTT_PORT" "$INFLUX_URL" "$pw_ing" >"$ASKUE_HOME/askue.conf"
+	ingestor_start
+	messages P1 0 5 | mosquitto_pub -p "$MQTT_PORT" -q 1 -u P1 -P "$pw1" -i P1 \
+		-t meters/P1/readings -l || die "P1 publish"
+	echo "{\"meter\":\"P2\",\"readings\":[{\"ts\":$T0,\"1.8.0\":1}]}" |
+		mosquitto_pub -p "$MQTT_PORT" -q 1 -u P1 -P "$pw1" -i P1 -t meters/P2/readings -l
+	messages P1 5 5 | mosquitto_pub -p "$MQTT_PORT" -q 1 -u P1 -P "$pw1" -i P1 \
+		-t meters/P1/readings -l || die "P1 publish"
+	wait_count 10
+	check 0 "$(q1 "SELECT count(ai_wh) FROM reading WHERE meter = 'P2'")" "P1 as P2"
+	# a wrong ingestor password is refused and said so
+	ingestor_stop || die "exit status"
+	sed -i 's/^password = .*/password = wrong/' "$ASKUE_HOME/askue.conf"
+	"$ASKUE_BUILD/askue-ingestor" >"$T_TMP/wrong.log" 2>&1 &
+	ING_PID=$!
+	local i
+	for i in $(seq 1 50); do
+		grep -q 'refused the connection' "$T_TMP/wrong.log" && break
+		sleep 0.1
+	done
+	grep -q 'refused the connection' "$T_TMP/wrong.log" || die "wrong password not reported"
 }
