@@ -42,7 +42,7 @@ struct relay {
 	int64_t next_read_ms;
 	int64_t progress_ms, progress_id;
 	uint64_t published;
-	int read_failed;
+	int read_failed, save_failed;
 };
 
 static int64_t mono_ms(void)
@@ -59,9 +59,16 @@ static void save_cursor(struct relay *r, int64_t now)
 		return;
 	enum askue_err err = outbox_cursor_save(r->l, r->cfg->relay_reader, r->w.acked_upto);
 	if (err) {
-		log_warnx("relay", "cursor not written (kept in memory, retried): %s", askue_err_msg());
+		if (!r->save_failed++)
+			log_warnx("relay", "cursor not written (kept in memory, retried): %s",
+			          askue_err_msg());
+		else
+			log_debug("relay", "cursor not written: %s", askue_err_msg());
 		return;
 	}
+	if (r->save_failed)
+		log_info("relay", "cursor written again after %d tries", r->save_failed);
+	r->save_failed = 0;
 	log_debug("relay", "cursor %s = %lld", r->cfg->relay_reader, (long long)r->w.acked_upto);
 	r->saved = r->w.acked_upto;
 }

@@ -100,6 +100,8 @@ static enum askue_err client_new(struct session *s)
 	if (!s->mosq)
 		return askue_err_set(ASKUE_ERR_NOMEM, "mqtt: cannot create the client");
 	mosquitto_int_option(s->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
+	/* Small messages, sent as soon as they are read: no Nagle delay. */
+	mosquitto_int_option(s->mosq, MOSQ_OPT_TCP_NODELAY, 1);
 	/* The window bounds what is in flight; let libmosquitto send it all. */
 	mosquitto_max_inflight_messages_set(s->mosq, (unsigned)cfg->relay_inflight_max);
 	if (cfg->relay_username[0] &&
