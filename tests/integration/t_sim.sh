@@ -4,6 +4,18 @@
 # plugin and a wrong one is refused.
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/servers.sh"
 
+# A port below the ephemeral range (32768-60999 here) that no socket uses in
+# any state: servers.sh's pick can collide with a client's local port under
+# a load test running beside us, and the server then fails to bind.
+free_port() {
+	local p
+	for _ in $(seq 1 200); do
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
+		ss -Htan "sport = :$p" | grep -q . || { echo "$p"; return 0; }
+	done
+	return 1
+}
+
 sim() { "$ASKUE_BUILD/askue-sim" "$@"; }
 
 # As root the broker would switch to user mosquitto and lose its log in our

@@ -2,6 +2,18 @@
 # idempotent up, a killed part restarted, two stacks side by side, and the
 # simulator's readings in InfluxDB through the whole stack.
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/servers.sh"
+
+# A port below the ephemeral range (32768-60999 here) that no socket uses in
+# any state: servers.sh's pick can collide with a client's local port under
+# a load test running beside us, and the server then fails to bind.
+free_port() {
+	local p
+	for _ in $(seq 1 200); do
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
+		ss -Htan "sport = :$p" | grep -q . || { echo "$p"; return 0; }
+	done
+	return 1
+}
 STACK="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/deploy/stack"
 
 # stack_env: free ports for this test's stack; stopped when the test ends.

@@ -25,6 +25,10 @@
 #define CONNECT_WAIT_MS 30000
 #define DRAIN_WAIT_MS 60000
 #define EPOLL_EVENTS_MAX 256
+/* CONNECTs a worker leaves unanswered at once: more only overflow the
+ * broker's listen queue (100 in Mosquitto), and a dropped SYN costs a
+ * second. */
+#define CONNECTING_MAX 32
 
 struct worker;
 
@@ -59,6 +63,7 @@ struct worker {
 	double rate;           /* messages/s of this worker, 0 = no limit */
 	int64_t t0_ns, misc_ns;
 	int64_t inflight;      /* over all its connections */
+	int connecting;        /* CONNECTs without a CONNACK yet */
 	struct sim_counts counts;
 	enum askue_err err;
 	char errmsg[256];
@@ -80,6 +85,8 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc)
 {
 	(void)mosq;
 	struct conn_state *cs = obj;
+	if (cs->state == 0)
+		cs->w->connecting--;
 	cs->state = rc == 0 ? 1 : -1;
 	cs->refused_rc = rc;
 }
@@ -113,9 +120,10 @@ static enum askue_err watch(struct worker *w, struct conn_state *cs)
 
 static void lost(struct worker *w, struct conn_state *cs)
 {
+	if (cs->state == 0)
+		w->connecting--;
 	if (cs->state == 1 || cs->state == 0)
 		cs->state = -2;
-	(void)w;
 }
 
 /* Reconnect a lost connection (blocking connect; the CONNACK comes later). */
@@ -124,9 +132,10 @@ static void revive(struct worker *w, struct conn_state *cs)
 	if (mosquitto_reconnect(cs->mosq) != MOSQ_ERR_SUCCESS)
 		return;
 	cs->state = 0;
+	w->connecting++;
 	w->counts.reconnects++;
 	if (watch(w, cs) != ASKUE_OK)
-		cs->state = -2;
+		lost(w, cs);
 }
 
 static void service_writes(struct worker *w)
@@ -327,11 +336,13 @@ static enum askue_err connect_all(struct worker *w)
 			                     rc == MOSQ_ERR_ERRNO ? strerror(errno)
 			                                          : mosquitto_strerror(rc));
 		}
+		w->connecting++;
 		enum askue_err err = watch(w, cs);
 		if (err != ASKUE_OK)
 			return err;
-		if (i % 64 == 63)
-			pump(w, 0);
+		int64_t deadline = now_ns() + (int64_t)CONNECT_WAIT_MS * 1000000;
+		while (w->connecting >= CONNECTING_MAX && now_ns() < deadline)
+			pump(w, 5);
 	}
 	int64_t deadline = now_ns() + (int64_t)CONNECT_WAIT_MS * 1000000;
 	while (!all_connected(w) && now_ns() < deadline)
@@ -353,6 +364,7 @@ static enum askue_err connect_all(struct worker *w)
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
+	int64_t t_start = now_ns();
 	enum askue_err err = connect_all(w);
 	if (err != ASKUE_OK) {
 		snprintf(w->errmsg, sizeof w->errmsg, "%s", askue_err_msg());
@@ -360,6 +372,7 @@ static void *worker_main(void *arg)
 		return NULL;
 	}
 	w->t0_ns = w->misc_ns = now_ns();
+	w->counts.connect_ms = (w->t0_ns - t_start) / 1000000;
 	for (int64_t k = 1; k <= w->o->steps && !w->err; k++) {
 		for (int i = 0; i < w->meters_count && !w->err; i++)
 			meter_step(w, i, k);

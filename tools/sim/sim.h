@@ -126,6 +126,7 @@ struct sim_counts {
 	int64_t refused;           /* connections the broker refused */
 	int64_t reconnects;
 	int64_t ai_wh_sum;         /* sum of 1.8.0 over the distinct readings */
+	int64_t connect_ms;        /* until every connection had its CONNACK (max, not sum) */
 };
 
 /* profile.c */
