@@ -28,10 +28,16 @@ wait_for() {
 
 RELAY_PID=""
 SUB_PID=""
+# At the end of every test: nothing left running, and no sanitizer report
+# from any relay run (every run logs to relay.log or the test's own file).
 stop_all() {
 	[ -n "$RELAY_PID" ] && kill -9 "$RELAY_PID" 2>/dev/null
 	[ -n "$SUB_PID" ] && kill "$SUB_PID" 2>/dev/null
 	servers_stop_all
+	if cat "$T_TMP"/*.log 2>/dev/null | grep -E "ERROR: AddressSanitizer|runtime error|LeakSanitizer"; then
+		echo "    FAILED: sanitizer report from askue-relay" >&2
+		exit 1
+	fi
 }
 
 broker_start() {

@@ -107,6 +107,20 @@ static void message_of_an_event(void **state)
 	assert_string_equal(m.topic, "askue/events/_");
 	free(m.payload);
 
+	/* malformed UTF-8 in the ledger's text goes out as '?' */
+	ev.type = "meter_added";
+	ev.subject = "M\xff" "1\xd0";
+	ev.details = "{\"model\":\"\xd0\x9d\xd0\xb5\xd0\xb2\xd0\xb0 \xc0\xaf\"}";
+	assert_int_equal(outbox_message(&ev, &m), ASKUE_OK);
+	o = parse(&m);
+	assert_true(askue_utf8_valid(m.payload, m.len));
+	assert_string_equal(cJSON_GetObjectItem(o, "subject")->valuestring, "M?1?");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "details"), "model")->valuestring,
+	                    "Нева ??");
+	cJSON_Delete(o);
+	free(m.payload);
+	ev.subject = "0000000013";
+
 	/* details over the limit are left out, and say so */
 	size_t n = ASKUE_EVENT_DETAILS_BYTES_MAX + 16;
 	char *big = malloc(n + 1);

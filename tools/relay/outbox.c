@@ -21,6 +21,7 @@
 
 #include "limits.h"
 #include "log.h"
+#include "payload.h"
 #include "relay.h"
 
 #define TOPIC_PREFIX "askue/events/"
@@ -51,6 +52,28 @@ static void make_topic(const char *type, char *out, size_t size)
 	if (i == 0)
 		out[p + i++] = '_';
 	out[p + i] = '\0';
+}
+
+/* The message says it is UTF-8 (MQTT 5 payload format indicator), and a
+ * broker may check: a byte that is not part of well-formed UTF-8 (a text
+ * written into the ledger by something else) becomes '?'. JSON's own
+ * characters are ASCII, so only the inside of strings can change.
+ * Returns the number of bytes replaced. */
+static size_t utf8_mend(char *s, size_t n)
+{
+	size_t bad = 0;
+	for (size_t i = 0; i < n;) {
+		unsigned char c = (unsigned char)s[i];
+		size_t len = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3
+		             : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+		if (len && i + len <= n && (len == 1 || askue_utf8_valid(s + i, len))) {
+			i += len;
+			continue;
+		}
+		s[i++] = '?';
+		bad++;
+	}
+	return bad;
 }
 
 enum askue_err outbox_message(const struct relay_event *ev, struct relay_msg *msg)
@@ -86,6 +109,10 @@ enum askue_err outbox_message(const struct relay_event *ev, struct relay_msg *ms
 	make_topic(ev->type, msg->topic, sizeof msg->topic);
 	msg->payload = text;
 	msg->len = strlen(text);
+	size_t mended = utf8_mend(text, msg->len);
+	if (mended)
+		log_warnx("outbox", "event %lld (%s): %zu bytes of malformed UTF-8 published as '?'",
+		          (long long)ev->id, ev->type, mended);
 	return ASKUE_OK;
 }
 
