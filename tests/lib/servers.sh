@@ -17,7 +17,10 @@ SERVERS_PIDS=""
 free_port() {
 	local p
 	for _ in $(seq 1 200); do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		# below the kernel's ephemeral range (32768-60999): a port
+		# there may be taken by an outgoing connection between this
+		# check and the server's bind (seen as "address already in use")
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 12700))
 		if ! ss -Htln "sport = :$p" | grep -q .; then
 			echo "$p"
 			return 0
