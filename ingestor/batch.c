@@ -160,7 +160,9 @@ static void write_batch(struct writer *w)
 	int64_t delay = 100, start = ingestor_now_ms();
 	int failing = 0;
 	for (;;) {
-		if (!w->db_ok && askue_influx_create_database(w->ix) == ASKUE_OK)
+		/* once InfluxDB answers, whatever it says (a user without admin
+		 * rights gets a refusal: the database is then the operator's) */
+		if (!w->db_ok && askue_influx_create_database(w->ix) != ASKUE_ERR_IO)
 			w->db_ok = 1;
 		size_t requests = 0;
 		enum askue_err err = askue_influx_write_split(w->ix, w->buf, w->len, on_refused, w,
