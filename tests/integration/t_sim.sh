@@ -176,9 +176,11 @@ test_sim_credentials_through_the_plugin() {
 	printf 'concentrator,password,serial,zones\nC-1,%s,P-4,1\nC-1,%s,P-5,2\n' "$OUT" "$OUT" >"$T_TMP/conc.csv"
 	mosquitto_start "$T_TMP/mq" "plugin $ASKUE_BUILD/askue_auth.so" "log_type subscribe" "$AS_ME" \
 		"plugin_opt_ledger $ASKUE_HOME/askue.db" "allow_anonymous false" || return 1
-	ok sim --credentials "$creds" --days 5 --port "$MQTT_PORT" --manifest "$T_TMP/m.json" || return 1
+	ok sim --credentials "$creds" --days 5 --port "$MQTT_PORT" --manifest "$T_TMP/m.json" --status || return 1
 	OUT=$(cat "$T_TMP/m.json")
-	jqeq .messages_acked 15 && jqeq .refused 0 || return 1
+	jqeq .messages_acked 21 && jqeq .status_messages 6 && jqeq .refused 0 || return 1
+	# Its readings and its status are the meter's own topics: nothing denied.
+	grep -q 'denied' "$T_TMP/mq/mosquitto.log" && fail "$(grep denied "$T_TMP/mq/mosquitto.log" | head -3)" && return 1
 	ok sim --credentials "$T_TMP/conc.csv" --days 5 --port "$MQTT_PORT" --manifest "$T_TMP/c.json" || return 1
 	OUT=$(cat "$T_TMP/c.json")
 	jqeq .connections 1 && jqeq .meters 2 && jqeq .messages_acked 10 || return 1
@@ -209,4 +211,20 @@ test_sim_reads_gzip_data_and_checks_input() {
 	printf 'id,when,kwh\n' >"$T_TMP/bad.csv"
 	fails - "expected customer_id,timestamp,kwh" sim --no-auth --meters 1 --data "$T_TMP/bad.csv" || return 1
 	ASKUE_SIM_DATA=$T_TMP/bad.csv fails - "expected customer_id" sim --no-auth --meters 1
+}
+
+test_sim_status_online_offline() {
+	broker_anon || return 1
+	ok sim --no-auth --meters 10 --serial-prefix T5- --days 9 --port "$MQTT_PORT" --status \
+		--silent 0.3 --manifest "$T_TMP/m.json" || return 1
+	OUT=$(cat "$T_TMP/m.json")
+	jqeq .status_messages 20 || return 1
+	local silent readings
+	silent=$(jq .silent_meters <<<"$OUT")
+	readings=$(jq .readings <<<"$OUT")
+	[ "$silent" -gt 0 ] || fail "no silent meter" || return 1
+	jqeq .messages "$((readings + 20))" || return 1
+	# What stays retained: every meter offline.
+	mosquitto_sub -p "$MQTT_PORT" -t 'meters/+/status' -v --retained-only -W 3 >"$T_TMP/st.txt" 2>/dev/null
+	eq 10 "$(grep -c ' offline$' "$T_TMP/st.txt")" "meters retained offline"
 }

@@ -84,6 +84,7 @@ enum askue_err sim_fleet_generate(int meters, const char *prefix, int conns, uin
 	}
 	for (int c = 0; c < conns; c++) {
 		struct sim_conn *cn = &f.conns[c];
+		cn->meter = conns == meters ? c : -1;
 		if (conns == meters) {
 			snprintf(cn->client_id, sizeof cn->client_id, "%s", f.meters[c].serial);
 		} else {
@@ -191,6 +192,7 @@ static enum askue_err add_row(struct sim_fleet *f, char **fld, const struct cred
 		snprintf(c->username, sizeof c->username, "%s", user);
 		snprintf(c->password, sizeof c->password, "%s", password);
 		c->has_password = 1;
+		c->meter = cols->concentrator < 0 ? f->meters_count : -1;
 	}
 	meter_init(&f->meters[f->meters_count++], serial, zones, f->conns_count - 1);
 	return ASKUE_OK;

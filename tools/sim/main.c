@@ -47,6 +47,8 @@ static const char usage_text[] =
 	"  --manifest FILE      JSON counts of what was published and acknowledged\n"
 	"  --readings-out FILE  serial,ts,ai_wh,t1_wh,t2_wh per distinct reading\n"
 	"  --quiet              no summary line\n"
+	"  --status             retained meters/SERIAL/status online, offline at the end or\n"
+	"                       when silent (and as the last will of a meter's connection)\n"
 	"broker and workers:\n"
 	"  --host H --port P    default askue.conf [mqtt]   --config FILE\n"
 	"  --threads T (2)  --procs P (auto)  --inflight W (64)\n";
@@ -134,7 +136,7 @@ static int start_arg(const char *s, int days, int64_t *out)
 enum {
 	O_CREDS = 256, O_NOAUTH, O_METERS, O_PREFIX, O_CONC, O_TWOZONE, O_START, O_DAYS, O_INTERVAL,
 	O_RATE, O_DATA, O_PROFILES, O_SEED, O_INITIAL, O_SILENT, O_DUP, O_REORDER, O_BACKLOG,
-	O_BACKLOG_SIZE, O_MALFORMED, O_BACKWARDS, O_MANIFEST, O_READINGS, O_QUIET, O_HOST, O_PORT,
+	O_BACKLOG_SIZE, O_MALFORMED, O_BACKWARDS, O_MANIFEST, O_READINGS, O_QUIET, O_HOST, O_PORT, O_STATUS,
 	O_CONFIG, O_THREADS, O_PROCS, O_INFLIGHT, O_HELP
 };
 
@@ -148,7 +150,7 @@ static const struct option longopts[] = {
 	{"backlog", 1, 0, O_BACKLOG}, {"backlog-size", 1, 0, O_BACKLOG_SIZE},
 	{"malformed", 1, 0, O_MALFORMED}, {"backwards", 1, 0, O_BACKWARDS},
 	{"manifest", 1, 0, O_MANIFEST}, {"readings-out", 1, 0, O_READINGS},
-	{"quiet", 0, 0, O_QUIET}, {"host", 1, 0, O_HOST}, {"port", 1, 0, O_PORT},
+	{"quiet", 0, 0, O_QUIET}, {"status", 0, 0, O_STATUS}, {"host", 1, 0, O_HOST}, {"port", 1, 0, O_PORT},
 	{"config", 1, 0, O_CONFIG}, {"threads", 1, 0, O_THREADS}, {"procs", 1, 0, O_PROCS},
 	{"inflight", 1, 0, O_INFLIGHT}, {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
 
@@ -196,6 +198,7 @@ static int parse_args(int argc, char **argv, struct args *a, struct sim_options 
 		case O_MANIFEST: a->manifest = s; break;
 		case O_READINGS: a->readings_out = s; break;
 		case O_QUIET: o->quiet = 1; break;
+		case O_STATUS: o->status = 1; break;
 		case O_HOST: a->host = s; break;
 		case O_PORT: rc = int_arg("--port", s, 1, 65535, &v); a->port = (int)v; break;
 		case O_CONFIG: a->config = s; break;

@@ -26,6 +26,7 @@ void sim_counts_add(struct sim_counts *sum, const struct sim_counts *c)
 	sum->refused += c->refused;
 	sum->reconnects += c->reconnects;
 	sum->ai_wh_sum += c->ai_wh_sum;
+	sum->status_messages += c->status_messages;
 	if (c->connect_ms > sum->connect_ms)
 		sum->connect_ms = c->connect_ms;
 }
@@ -57,7 +58,7 @@ enum askue_err sim_manifest_write(const char *path, const struct sim_fleet *f,
 	        " \"duplicates\": %lld, \"malformed\": %lld, \"backlog_messages\": %lld, "
 	        "\"reordered\": %lld, \"backwards\": %lld,\n"
 	        " \"silent_meters\": %lld, \"refused\": %lld, \"reconnects\": %lld, "
-	        "\"ai_wh_sum\": %lld,\n"
+	        "\"ai_wh_sum\": %lld, \"status_messages\": %lld,\n"
 	        " \"seconds\": %.3f, \"connect_seconds\": %.3f, \"msgs_per_s\": %.0f, "
 	        "\"readings_per_s\": %.0f}\n",
 	        f->meters_count, f->conns_count, (long long)o->start_s, (long long)o->interval_s,
@@ -65,7 +66,8 @@ enum askue_err sim_manifest_write(const char *path, const struct sim_fleet *f,
 	        (long long)c->readings, (long long)c->readings_sent, (long long)c->duplicates,
 	        (long long)c->malformed, (long long)c->backlog_messages, (long long)c->reordered,
 	        (long long)c->backwards, (long long)c->silent_meters, (long long)c->refused,
-	        (long long)c->reconnects, (long long)c->ai_wh_sum, seconds,
+	        (long long)c->reconnects, (long long)c->ai_wh_sum, (long long)c->status_messages,
+	        seconds,
 	        (double)c->connect_ms / 1000, per_s(c->messages, publish_s(c, seconds)),
 	        per_s(c->readings_sent, publish_s(c, seconds)));
 	if (fclose(out) != 0)

@@ -248,6 +248,35 @@ static void publish(struct worker *w, struct sim_meter *m, const struct sim_read
 	}
 }
 
+/* The meter's retained status, as its last will would leave it. */
+static void publish_status(struct worker *w, struct sim_meter *m, const char *status)
+{
+	char topic[sizeof m->topic];
+	snprintf(topic, sizeof topic, "meters/%s/status", m->serial);
+	struct conn_state *cs = &w->all[m->conn];
+	if (cs->state == -1)
+		return;
+	while (cs->state != -1 && (cs->state != 1 || cs->inflight >= w->o->inflight))
+		pump(w, 10);
+	if (cs->state == 1 &&
+	    mosquitto_publish(cs->mosq, NULL, topic, (int)strlen(status), status, 1, true) ==
+	            MOSQ_ERR_SUCCESS) {
+		cs->inflight++;
+		w->inflight++;
+		w->counts.messages++;
+		w->counts.status_messages++;
+	}
+}
+
+static void status_all(struct worker *w, const char *status, int64_t k)
+{
+	for (int i = 0; i < w->meters_count && !w->err; i++) {
+		struct sim_meter *m = &w->f->meters[w->meters[i]];
+		if (!m->silent_from || k < m->silent_from)
+			publish_status(w, m, status);
+	}
+}
+
 static struct pending *pending_of(struct worker *w, int i)
 {
 	if (!w->pend[i]) {
@@ -278,8 +307,11 @@ static void meter_step(struct worker *w, int i, int64_t k)
 		return;
 	int back = sim_meter_advance(m, w->p, w->zones, w->o, k);
 	if (m->silent_from && k >= m->silent_from) {
-		if (k == m->silent_from)
+		if (k == m->silent_from) {
 			w->counts.silent_meters++;
+			if (w->o->status)
+				publish_status(w, m, "offline");
+		}
 		return;
 	}
 	struct sim_reading r = {.ts = w->o->start_s + k * w->o->interval_s};
@@ -373,12 +405,16 @@ static void *worker_main(void *arg)
 	}
 	w->t0_ns = w->misc_ns = now_ns();
 	w->counts.connect_ms = (w->t0_ns - t_start) / 1000000;
+	if (w->o->status)
+		status_all(w, "online", 0);
 	for (int64_t k = 1; k <= w->o->steps && !w->err; k++) {
 		for (int i = 0; i < w->meters_count && !w->err; i++)
 			meter_step(w, i, k);
 		pump(w, 0);
 	}
 	flush_all(w);
+	if (w->o->status)
+		status_all(w, "offline", w->o->steps + 1);
 	int64_t deadline = now_ns() + (int64_t)DRAIN_WAIT_MS * 1000000;
 	while (w->inflight > 0 && now_ns() < deadline)
 		pump(w, 20);
@@ -406,6 +442,14 @@ static enum askue_err conn_new(struct conn_state *cs, struct sim_conn *c, struct
 	/* Our own window bounds what is unacknowledged; libmosquitto's would
 	 * queue behind it without limit. */
 	mosquitto_max_inflight_messages_set(cs->mosq, 0);
+	/* A meter's own connection leaves "offline" when it drops. */
+	if (w->o->status && c->meter >= 0) {
+		const struct sim_meter *m = &w->f->meters[c->meter];
+		char topic[sizeof m->topic];
+		snprintf(topic, sizeof topic, "meters/%s/status", m->serial);
+		if (mosquitto_will_set(cs->mosq, topic, 7, "offline", 1, true) != MOSQ_ERR_SUCCESS)
+			return askue_err_set(ASKUE_ERR_INVALID, "will on %s refused", topic);
+	}
 	mosquitto_connect_callback_set(cs->mosq, on_connect);
 	mosquitto_disconnect_callback_set(cs->mosq, on_disconnect);
 	mosquitto_publish_callback_set(cs->mosq, on_publish);

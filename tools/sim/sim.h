@@ -84,6 +84,7 @@ struct sim_conn {
 	char username[ASKUE_SERIAL_BYTES_MAX + 1];
 	char password[SIM_PASSWORD_BYTES_MAX + 1];
 	int has_password;
+	int meter;            /* the one meter on it, or -1 (a concentrator) */
 };
 
 struct sim_fleet {
@@ -107,6 +108,7 @@ struct sim_options {
 	uint64_t seed;
 	int64_t initial_kwh_max; /* registers start in [0, this) kWh; 0 = at 0 */
 	int quiet;
+	int status;           /* publish meters/{serial}/status online/offline, retained */
 	int conn_first, conn_end; /* the connections this process runs [first, end) */
 	struct sim_faults faults;
 };
@@ -126,6 +128,7 @@ struct sim_counts {
 	int64_t refused;           /* connections the broker refused */
 	int64_t reconnects;
 	int64_t ai_wh_sum;         /* sum of 1.8.0 over the distinct readings */
+	int64_t status_messages;   /* retained online/offline, counted in messages too */
 	int64_t connect_ms;        /* until every connection had its CONNACK (max, not sum) */
 };
 
