@@ -43,7 +43,7 @@ static void make_topic(const char *type, char *out, size_t size)
 	size_t p = (size_t)snprintf(out, size, "%s", TOPIC_PREFIX);
 	size_t room = size - p - 1;
 	size_t i;
-	for (i = 0; type[i] && i < room && i < 63; i++) {
+	for (i = 0; i < room && i < 63 && type[i]; i++) {
 		unsigned char c = (unsigned char)type[i];
 		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 		         c == '_' || c == '-' || c == '.';
