@@ -161,19 +161,21 @@ test_sim_concentrators_half_hourly() {
 test_sim_credentials_through_the_plugin() {
 	[ -f "$ASKUE_BUILD/askue_auth.so" ] || { echo "no plugin built: skipped"; return 0; }
 	trap 'servers_stop_all; [ -n "${SUB_PID:-}" ] && kill $SUB_PID 2>/dev/null' EXIT
-	local creds=$T_TMP/creds.csv s
-	echo "serial,password,zones" >"$creds"
+	local creds=$T_TMP/creds.csv s script
+	script="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/tools/sim/credentials.sh"
 	for s in P-1 P-2 P-3; do
 		ok askue meter add --serial "$s" --model M --commissioned 2026-01-01 --service-life 16 || return 1
-		ok askue meter credentials "$s" || return 1
-		echo "$s,$OUT,1" >>"$creds"
 	done
+	ok "$script" P-1 P-2:1 P-3 || return 1
+	printf '%s\n' "$OUT" >"$creds"
+	eq 4 "$(grep -c '^P-[123],[a-z2-7]\{32\},1$\|^serial,password,zones$' "$creds")" "credentials.sh rows" || return 1
 	ok askue concentrator add C-1 || return 1
 	ok askue meter add --serial P-4 --model M --commissioned 2026-01-01 --service-life 16 || return 1
 	ok askue meter add --serial P-5 --model M --commissioned 2026-01-01 --service-life 16 --zones 2 || return 1
 	ok askue concentrator bind C-1 P-4 P-5 || return 1
-	ok askue concentrator credentials C-1 || return 1
-	printf 'concentrator,password,serial,zones\nC-1,%s,P-4,1\nC-1,%s,P-5,2\n' "$OUT" "$OUT" >"$T_TMP/conc.csv"
+	ok "$script" --concentrator C-1 || return 1
+	printf '%s\n' "$OUT" >"$T_TMP/conc.csv"
+	eq 2 "$(grep -c '^C-1,[a-z2-7]\{32\},P-[45],[12]$' "$T_TMP/conc.csv")" "concentrator rows" || return 1
 	mosquitto_start "$T_TMP/mq" "plugin $ASKUE_BUILD/askue_auth.so" "log_type subscribe" "$AS_ME" \
 		"plugin_opt_ledger $ASKUE_HOME/askue.db" "allow_anonymous false" || return 1
 	ok sim --credentials "$creds" --days 5 --port "$MQTT_PORT" --manifest "$T_TMP/m.json" --status || return 1

@@ -1,7 +1,7 @@
 /* fleet — the simulated meters and the connections they publish over.
  *
  * A fleet is generated (serials PREFIX000001..) or read from a credentials
- * file made by `askue meter credentials` (see tools/sim/credentials.sh). It
+ * file made by `askue meter credentials` (tools/sim/credentials.sh writes the file). It
  * owns the meter and connection arrays. sim_fleet_prepare gives each meter,
  * deterministically from the seed, its profile, scale, start registers and
  * the faults asked for.
