@@ -100,9 +100,14 @@ test_stack_two_side_by_side() {
 		ASKUE_INFLUX_PORT="$(free_port)" "$STACK" up
 }
 
-test_stack_refuses_bad_ports() {
+test_stack_refuses_bad_input() {
 	fails 1 "bad port" env ASKUE_MQTT_PORT=x18 "$STACK" status || return 1
-	fails 1 "both" env ASKUE_MQTT_PORT=20001 ASKUE_INFLUX_PORT=20001 "$STACK" up
+	fails 1 "both" env ASKUE_MQTT_PORT=20001 ASKUE_INFLUX_PORT=20001 "$STACK" up || return 1
+	fails 64 "usage" "$STACK" restart || return 1
+	# status and down on a home never used create nothing.
+	fails 3 "no stack" env ASKUE_HOME="$T_TMP/none" "$STACK" status || return 1
+	ok env ASKUE_HOME="$T_TMP/none" "$STACK" down || return 1
+	[ ! -e "$T_TMP/none" ] || fail "down created $T_TMP/none"
 }
 
 # The whole path: meters with credentials -> broker (plugin) -> ingestor ->
