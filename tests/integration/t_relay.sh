@@ -43,7 +43,7 @@ stop_all() {
 broker_start() {
 	mosquitto_start "$T_TMP/mqtt" "user $(id -un)" "plugin $ASKUE_BUILD/askue_auth.so" \
 		"plugin_opt_ledger $ASKUE_HOME/askue.db" "plugin_opt_reload_s 1" \
-		"plugin_opt_clientid_prefix true"
+		"plugin_opt_clientid_prefix true" ${BROKER_EXTRA:+"$BROKER_EXTRA"}
 }
 
 # setup [RELAY CONFIG LINES..]: credentials, config, broker with the plugin.
@@ -326,4 +326,25 @@ test_sighup_reopens_the_log() {
 	wait_for 5 grep -q 'SIGHUP: log reopened' "$T_TMP/relay-file.log" || die "log not reopened"
 	relay_stop
 	grep -q 'stopped' "$T_TMP/relay-file.log" || die "the new file does not get the log"
+}
+
+# An event larger than the broker's maximum packet size goes out without
+# its details (marked details_omitted) instead of blocking the ones after it.
+test_an_event_larger_than_the_broker_takes_goes_without_details() {
+	BROKER_EXTRA="max_packet_size 2048"
+	setup
+	sqlite3 "$ASKUE_HOME/askue.db" "INSERT INTO event(type, time, subject, operator, details)
+		VALUES ('cardfile_imported', 1764288000, 'subscribers', 'tester',
+		        json_object('file', printf('%.4000c', 'x')))" || die "big event"
+	askue subscriber add --name "Иванов" --address "ул. Ленина, 1" >/dev/null || die "add"
+	sub_start
+	"$ASKUE_BUILD/askue-relay" --once --timeout 20 >>"$T_TMP/relay.log" 2>&1 ||
+		die "--once exited $?: $(tail -3 "$T_TMP/relay.log")"
+	wait_distinct 4
+	check_complete_in_order 4
+	received | grep -q '^askue/events/cardfile_imported {"id":3,.*"details":{},"details_omitted":true}$' ||
+		die "big event: $(received | grep cardfile)"
+	received | grep -q '^askue/events/subscriber_registered {"id":4,.*"details":{"name":"Иванов"' ||
+		die "the event after it"
+	grep -q 'more than the broker takes' "$T_TMP/relay.log" || die "not logged"
 }

@@ -121,6 +121,20 @@ static void message_of_an_event(void **state)
 	free(m.payload);
 	ev.subject = "0000000013";
 
+	/* the short form, for a broker that takes less */
+	ev.type = "meter_added";
+	ev.details = "{\"model\":\"Нева\"}";
+	assert_int_equal(outbox_message(&ev, &m), ASKUE_OK);
+	assert_int_equal(outbox_message_shrink(&m), ASKUE_OK);
+	o = parse(&m);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(o, "details_omitted")));
+	assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "details"), "model"));
+	assert_int_equal(cJSON_GetObjectItem(o, "id")->valuedouble, 42);
+	cJSON_Delete(o);
+	assert_int_equal(outbox_message_shrink(&m), ASKUE_OK); /* twice: the same */
+	assert_non_null(strstr(m.payload, "\"details\":{},\"details_omitted\":true}"));
+	free(m.payload);
+
 	/* details over the limit are left out, and say so */
 	size_t n = ASKUE_EVENT_DETAILS_BYTES_MAX + 16;
 	char *big = malloc(n + 1);

@@ -116,6 +116,25 @@ enum askue_err outbox_message(const struct relay_event *ev, struct relay_msg *ms
 	return ASKUE_OK;
 }
 
+enum askue_err outbox_message_shrink(struct relay_msg *msg)
+{
+	cJSON *o = cJSON_ParseWithLength(msg->payload, msg->len);
+	char *text = NULL;
+	if (o && cJSON_ReplaceItemInObject(o, "details", cJSON_CreateObject()) &&
+	    (cJSON_GetObjectItem(o, "details_omitted") || cJSON_AddTrueToObject(o, "details_omitted")))
+		text = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (!text)
+		return askue_err_set(ASKUE_ERR_NOMEM, "relay: event %lld: cannot shrink the message",
+		                     (long long)msg->id);
+	log_warnx("outbox", "event %lld: %zu bytes are more than the broker takes: published "
+	          "without its details (`askue events` shows them)", (long long)msg->id, msg->len);
+	free(msg->payload);
+	msg->payload = text;
+	msg->len = strlen(text);
+	return ASKUE_OK;
+}
+
 enum askue_err outbox_cursor_load(struct askue_ledger *l, const char *reader, int64_t *out)
 {
 	static const char sql[] = "SELECT event_id FROM outbox_cursor WHERE reader = ?";

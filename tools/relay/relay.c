@@ -110,8 +110,16 @@ static void publish_some(struct relay *r, int64_t now)
 			return;
 		const struct relay_msg *m = &r->b.msgs[r->b.next];
 		int mid;
-		if (session_publish(r->s, m, &mid)) {
+		enum askue_err err = session_publish(r->s, m, &mid);
+		if (err == ASKUE_ERR_LIMIT) { /* outbox_message_shrink logs it */
+			if (!outbox_message_shrink(&r->b.msgs[r->b.next]))
+				err = session_publish(r->s, m, &mid);
+		}
+		if (err) {
+			/* Not even the short form fits: retried after the backoff. */
 			log_warnx("relay", "%s", askue_err_msg());
+			if (err == ASKUE_ERR_LIMIT)
+				session_abort(r->s);
 			return;
 		}
 		window_push(&r->w, m->id, mid);
@@ -177,9 +185,9 @@ static enum askue_err loop(struct relay *r)
 		}
 		session_tick(r->s, now);
 		publish_some(r, now);
-		/* Wait less when more can be sent at once. */
+		/* Do not wait when more can be sent at once. */
 		int more = session_ready(r->s) && !window_full(&r->w) &&
-		           (r->b.next < r->b.n || r->next_read_ms <= now);
+		           (r->b.next < r->b.n || (r->next_read_ms <= now && r->w.last_id < r->upto));
 		session_loop(r->s, more ? 0 : LOOP_MS_MAX);
 		if (session_take_lost(r->s))
 			on_lost(r);

@@ -78,6 +78,11 @@ struct relay_event {
  * "details_omitted": true. The caller frees msg->payload. */
 ASKUE_MUST enum askue_err outbox_message(const struct relay_event *ev, struct relay_msg *msg);
 
+/* The same message with its details left out ("details": {},
+ * "details_omitted": true), for a broker whose packets are smaller than the
+ * message; replaces msg->payload. */
+ASKUE_MUST enum askue_err outbox_message_shrink(struct relay_msg *msg);
+
 /* 1..63 of [A-Za-z0-9._-]. */
 ASKUE_MUST enum askue_err outbox_reader_check(const char *reader);
 /* The reader's cursor: the last event id the broker acknowledged (0: none). */
@@ -116,10 +121,14 @@ void session_tick(struct session *s, int64_t now_ms);
 int session_ready(const struct session *s);
 /* 1 once after the connection was lost (what was in flight is not acknowledged). */
 int session_take_lost(struct session *s);
-/* Publish QoS 1; *mid identifies the PUBACK. */
+/* Publish QoS 1; *mid identifies the PUBACK. ASKUE_ERR_LIMIT: larger than
+ * the broker takes (still connected); ASKUE_ERR_IO: the connection is lost. */
 ASKUE_MUST enum askue_err session_publish(struct session *s, const struct relay_msg *m, int *mid);
 /* Network I/O for at most timeout_ms (sleeps when not connected). */
 void session_loop(struct session *s, int timeout_ms);
+/* Drop the connection now (what is in flight is published again after the
+ * backoff). */
+void session_abort(struct session *s);
 /* Send DISCONNECT and close. */
 void session_close(struct session *s);
 

@@ -238,8 +238,13 @@ enum askue_err session_publish(struct session *s, const struct relay_msg *m, int
 		lost(s, NULL);
 		return askue_err_set(ASKUE_ERR_IO, "mqtt: connection lost while publishing");
 	}
-	/* INVAL, PAYLOAD_SIZE, OVERSIZE_PACKET ...: this event cannot go out as
-	 * it is; the relay must not skip it, so it says so and retries later. */
+	/* Larger than the broker takes (its maximum packet size, from CONNACK):
+	 * the caller sends a smaller form. Nothing went out. */
+	if (rc == MOSQ_ERR_OVERSIZE_PACKET || rc == MOSQ_ERR_PAYLOAD_SIZE)
+		return askue_err_set(ASKUE_ERR_LIMIT, "mqtt: event %lld (%zu bytes) is larger than "
+		                     "the broker takes", (long long)m->id, m->len);
+	/* INVAL ...: this event cannot go out as it is; the relay must not
+	 * skip it, so it says so and retries later. */
 	lost(s, NULL);
 	return askue_err_set(ASKUE_ERR_IO, "mqtt: event %lld on %s: %s", (long long)m->id,
 	                     m->topic, mosquitto_strerror(rc));
@@ -255,6 +260,12 @@ void session_loop(struct session *s, int timeout_ms)
 	int rc = mosquitto_loop(s->mosq, timeout_ms, 1);
 	if (rc != MOSQ_ERR_SUCCESS)
 		lost(s, s->ready ? NULL : (rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc)));
+}
+
+void session_abort(struct session *s)
+{
+	if (s->mosq)
+		lost(s, NULL);
 }
 
 void session_close(struct session *s)
