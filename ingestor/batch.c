@@ -9,8 +9,8 @@
  * same batch is retried with a doubling delay capped at
  * ASKUE_RETRY_DELAY_MS_MAX; the spool fills meanwhile, and when it is full
  * intake pauses. Only after a batch is stored does the spool cursor move
- * and the meters' last-seen times change. The health point and the
- * last-seen flush run from here too, between batches.
+ * and the meters' last-seen times change (written by lastseen's own
+ * thread). The health point is written from here too, between batches.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -52,7 +52,7 @@ struct writer {
 	size_t n_metas, metas_cap;
 	struct spool_pos after; /* position after the batch's last record */
 	int db_ok;
-	int64_t next_health_ms, next_lastseen_ms;
+	int64_t next_health_ms;
 };
 
 int64_t ingestor_now_ms(void)
@@ -88,10 +88,6 @@ static void nap(struct writer *w, int64_t ms)
 static void periodic(struct writer *w, int force)
 {
 	int64_t now = ingestor_now_ms();
-	if (force || now >= w->next_lastseen_ms) {
-		lastseen_flush(w->ls);
-		w->next_lastseen_ms = now + w->cfg->ingestor_lastseen_interval_s * 1000;
-	}
 	if (force || now >= w->next_health_ms) {
 		w->next_health_ms = now + w->cfg->ingestor_health_interval_s * 1000;
 		struct spool_stats st;
@@ -237,11 +233,12 @@ enum askue_err writer_start(const struct askue_config *cfg, struct spool *sp,
 		writer_free(w);
 		return err;
 	}
-	w->ls = lastseen_open(cfg->ingestor_lastseen_path);
+	w->ls = lastseen_open(cfg->ingestor_lastseen_path, cfg->ingestor_lastseen_interval_s);
+	if (!w->ls)
+		log_warnx("writer", "no memory or thread for last-seen times: not kept");
 	if (gethostname(w->host, sizeof w->host) != 0)
 		snprintf(w->host, sizeof w->host, "unknown");
 	w->next_health_ms = ingestor_now_ms() + cfg->ingestor_health_interval_s * 1000;
-	w->next_lastseen_ms = ingestor_now_ms() + cfg->ingestor_lastseen_interval_s * 1000;
 	if (pthread_create(&w->thread, NULL, run, w) != 0) {
 		writer_free(w);
 		return askue_err_set(ASKUE_ERR_NOMEM, "writer: cannot start the thread");

@@ -111,15 +111,14 @@ ASKUE_MUST enum askue_err health_report(struct health *h, const struct spool_sta
 
 /* ---- lastseen ---- */
 struct lastseen;
-/* Never fails: a store that cannot be opened is retried at each flush
- * (ingestion does not depend on it). */
-struct lastseen *lastseen_open(const char *path);
+/* Starts the thread that writes every interval_s. NULL only when memory
+ * or a thread cannot be had; a store that cannot be opened is retried at
+ * each flush (ingestion does not depend on it). */
+struct lastseen *lastseen_open(const char *path, int64_t interval_s);
+/* Stops the thread and writes what is left. */
 void lastseen_close(struct lastseen *ls);
-/* Note a stored record (writer thread only). */
+/* Note a stored record; thread-safe, never waits for SQLite. */
 void lastseen_note(struct lastseen *ls, const char *meter, int64_t ts, int64_t arrived);
-/* Write what is pending in one transaction. */
-void lastseen_flush(struct lastseen *ls);
-size_t lastseen_pending(const struct lastseen *ls);
 
 /* ---- batch (the writer thread) ---- */
 struct writer;
