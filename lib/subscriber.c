@@ -285,30 +285,21 @@ static enum askue_err find_by_text(struct askue_ledger *l, const char *folded, i
 	/* One statement text per shape: with or without the index, and the
 	 * instr() filters bound as up to FIND_TOKENS_MAX parameters (NULL = no
 	 * filter). */
-	static const char with_index[] =
-		"SELECT " SUBSCRIBER_COLUMNS " FROM subscriber_fts f JOIN subscriber s ON s.id = f.rowid"
-		" WHERE subscriber_fts MATCH ?1"
-		" AND (?2 IS NULL OR instr(f.name || ' ' || f.address, ?2))"
-		" AND (?3 IS NULL OR instr(f.name || ' ' || f.address, ?3))"
-		" AND (?4 IS NULL OR instr(f.name || ' ' || f.address, ?4))"
-		" AND (?5 IS NULL OR instr(f.name || ' ' || f.address, ?5))"
-		" AND (?6 IS NULL OR instr(f.name || ' ' || f.address, ?6))"
-		" AND (?7 IS NULL OR instr(f.name || ' ' || f.address, ?7))"
-		" AND (?8 IS NULL OR instr(f.name || ' ' || f.address, ?8))"
-		" AND (?9 IS NULL OR instr(f.name || ' ' || f.address, ?9))"
-		" ORDER BY f.rowid LIMIT ?10";
-	static const char scan[] =
-		"SELECT " SUBSCRIBER_COLUMNS " FROM subscriber_fts f JOIN subscriber s ON s.id = f.rowid"
-		" WHERE ?1 IS NULL"
-		" AND (?2 IS NULL OR instr(f.name || ' ' || f.address, ?2))"
-		" AND (?3 IS NULL OR instr(f.name || ' ' || f.address, ?3))"
-		" AND (?4 IS NULL OR instr(f.name || ' ' || f.address, ?4))"
-		" AND (?5 IS NULL OR instr(f.name || ' ' || f.address, ?5))"
-		" AND (?6 IS NULL OR instr(f.name || ' ' || f.address, ?6))"
-		" AND (?7 IS NULL OR instr(f.name || ' ' || f.address, ?7))"
-		" AND (?8 IS NULL OR instr(f.name || ' ' || f.address, ?8))"
-		" AND (?9 IS NULL OR instr(f.name || ' ' || f.address, ?9))"
-		" ORDER BY f.rowid LIMIT ?10";
+#define FIND_SQL(first_condition) \
+	"SELECT " SUBSCRIBER_COLUMNS " FROM subscriber_fts f JOIN subscriber s ON s.id = f.rowid" \
+	" WHERE " first_condition \
+	" AND (?2 IS NULL OR instr(f.name || ' ' || f.address, ?2))" \
+	" AND (?3 IS NULL OR instr(f.name || ' ' || f.address, ?3))" \
+	" AND (?4 IS NULL OR instr(f.name || ' ' || f.address, ?4))" \
+	" AND (?5 IS NULL OR instr(f.name || ' ' || f.address, ?5))" \
+	" AND (?6 IS NULL OR instr(f.name || ' ' || f.address, ?6))" \
+	" AND (?7 IS NULL OR instr(f.name || ' ' || f.address, ?7))" \
+	" AND (?8 IS NULL OR instr(f.name || ' ' || f.address, ?8))" \
+	" AND (?9 IS NULL OR instr(f.name || ' ' || f.address, ?9))" \
+	" ORDER BY f.rowid LIMIT ?10"
+	static const char with_index[] = FIND_SQL("subscriber_fts MATCH ?1");
+	static const char scan[] = FIND_SQL("?1 IS NULL");
+#undef FIND_SQL
 	sqlite3_stmt *st;
 	enum askue_err err = askue_ledger_stmt(l, n_long ? with_index : scan, &st);
 	if (err)
