@@ -271,7 +271,14 @@ enum askue_err spool_open(const char *dir, uint64_t bytes_max, int fsync_each,
 	sp->wfd = sp->rfd = -1;
 	pthread_mutex_init(&sp->mu, NULL);
 	pthread_cond_init(&sp->room, NULL);
-	pthread_cond_init(&sp->data, NULL);
+	/* spool_next's deadline is on CLOCK_MONOTONIC (deadline_in): the
+	 * condition variable must wait on the same clock, or every wait on an
+	 * empty spool times out at once and the writer spins */
+	pthread_condattr_t mono;
+	pthread_condattr_init(&mono);
+	pthread_condattr_setclock(&mono, CLOCK_MONOTONIC);
+	pthread_cond_init(&sp->data, &mono);
+	pthread_condattr_destroy(&mono);
 	pthread_cond_init(&sp->synced, NULL);
 	uint64_t first, last;
 	list_segments(dir, &first, &last, &sp->disk_bytes);
