@@ -4,9 +4,11 @@
  *
  *   accepted N refused N errors N seconds S rate R/s p50_ms X p99_ms Y
  *
- * usage: auth-storm HOST PORT USERS_FILE SECONDS WORKERS [wrong]
+ * usage: auth-storm HOST PORT USERS_FILE SECONDS WORKERS [right|wrong] [CAFILE]
  * USERS_FILE has "username password" lines; with "wrong" every password is
- * spoiled (a storm of refusals). Each connection comes from another source
+ * spoiled (a storm of refusals); with CAFILE every connection is TLS,
+ * checking the broker's certificate against that CA (a full handshake each
+ * time, as a meter after an outage makes). Each connection comes from another source
  * address of 127.0.0.0/8: a storm of 10,000/s from one address would fill
  * its ephemeral ports with TIME_WAIT sockets within seconds, and the
  * client's port search (not the broker) would set the rate.
@@ -21,7 +23,7 @@
 #include <time.h>
 
 #define USERS_MAX 1000000
-#define WORKERS_MAX 64
+#define WORKERS_MAX 256
 #define LAT_SLOTS 10000 /* latency histogram: 0.1 ms buckets up to 1 s */
 
 struct user {
@@ -33,6 +35,7 @@ static struct user *users;
 static size_t n_users;
 static const char *host;
 static int port, seconds, wrong;
+static const char *cafile;
 static atomic_size_t next_user;
 static atomic_long accepted, refused, errors;
 static atomic_long lat_hist[LAT_SLOTS + 1];
@@ -69,10 +72,14 @@ static int one(const struct user *u, const char *bind_addr)
 	mosquitto_username_pw_set(m, u->name, pass);
 	mosquitto_connect_callback_set(m, on_connect);
 	int result = -1;
+	if (cafile && mosquitto_tls_set(m, cafile, NULL, NULL, NULL, NULL) != MOSQ_ERR_SUCCESS) {
+		mosquitto_destroy(m);
+		return -1;
+	}
 	if (mosquitto_connect_bind(m, host, port, 60, bind_addr) == MOSQ_ERR_SUCCESS) {
 		double t0 = now_s();
 		while (!s.done && now_s() - t0 < 10) {
-			int rc = mosquitto_loop(m, 100, 1);
+			int rc = mosquitto_loop(m, cafile ? 2 : 100, 1);
 			if (rc != MOSQ_ERR_SUCCESS && !s.done)
 				break;
 		}
@@ -121,7 +128,8 @@ static double percentile(double p)
 int main(int argc, char **argv)
 {
 	if (argc < 6) {
-		fprintf(stderr, "usage: auth-storm HOST PORT USERS_FILE SECONDS WORKERS [wrong]\n");
+		fprintf(stderr,
+		        "usage: auth-storm HOST PORT USERS_FILE SECONDS WORKERS [right|wrong] [CAFILE]\n");
 		return 64;
 	}
 	host = argv[1];
@@ -129,6 +137,7 @@ int main(int argc, char **argv)
 	seconds = atoi(argv[4]);
 	int workers = atoi(argv[5]);
 	wrong = argc > 6 && !strcmp(argv[6], "wrong");
+	cafile = argc > 7 ? argv[7] : NULL;
 	if (port < 1 || seconds < 1 || workers < 1 || workers > WORKERS_MAX) {
 		fprintf(stderr, "auth-storm: bad port, seconds or workers (1..%d)\n", WORKERS_MAX);
 		return 64;
