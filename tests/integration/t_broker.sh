@@ -294,3 +294,53 @@ test_a_locked_ledger_fails_closed_without_stalling_the_broker() {
 	wait "$locker"
 	wait_for 15 connects M1 "$PW1" || die "M1 not let in after the lock ended"
 }
+
+test_production_config_with_tls() {
+	meter_new M1
+	PW1=$(askue meter credentials M1) || die "at line $LINENO"
+	ingest_creds
+	# Certificates as docs/broker.md makes them (an ECDSA broker key).
+	cd "$T_TMP" || die "at line $LINENO"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -sha256 -days 2 -nodes \
+		-keyout askue-ca.key -out askue-ca.crt -subj "/O=test/CN=askue MQTT CA" 2>/dev/null &&
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -sha256 -nodes \
+			-keyout broker.key -out broker.csr -subj "/O=test/CN=localhost" 2>/dev/null &&
+		printf 'subjectAltName = DNS:localhost, IP:127.0.0.1\nextendedKeyUsage = serverAuth\n' \
+			>broker.ext &&
+		openssl x509 -req -in broker.csr -CA askue-ca.crt -CAkey askue-ca.key -CAcreateserial \
+			-days 2 -sha256 -extfile broker.ext -out broker.crt 2>/dev/null &&
+		openssl verify -CAfile askue-ca.crt broker.crt >/dev/null || die "making certificates"
+	# deploy/mosquitto.conf with this test's paths and ports
+	tls_port=$(free_port) && MQTT_PORT=$(free_port) || die "at line $LINENO"
+	mkdir -p mqtt
+	sed -e "s|/etc/mosquitto/certs|$T_TMP|" -e "s|^listener 8883$|listener $tls_port|" \
+		-e "s|^listener 1883 127.0.0.1$|listener $MQTT_PORT 127.0.0.1|" \
+		-e "s|^plugin .*|plugin $ASKUE_BUILD/askue_auth.so|" \
+		-e "s|^plugin_opt_ledger .*|plugin_opt_ledger $ASKUE_HOME/askue.db|" \
+		-e "s|^persistence_location .*|persistence_location $T_TMP/mqtt/|" \
+		-e "s|^log_dest syslog|log_dest file $T_TMP/mqtt/mosquitto.log|" \
+		"$(dirname "${BASH_SOURCE[0]}")/../../deploy/mosquitto.conf" >mqtt/mosquitto.conf
+	echo "user $(id -un)" >>mqtt/mosquitto.conf
+	grep -q "^listener $tls_port$" mqtt/mosquitto.conf && grep -q "asan/askue_auth.so" mqtt/mosquitto.conf ||
+		die "deploy/mosquitto.conf did not take the test's paths"
+	trap broker_down EXIT
+	LD_PRELOAD=$(gcc -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0 \
+		mosquitto -c mqtt/mosquitto.conf >>mqtt/mosquitto.out 2>&1 &
+	SERVERS_PIDS="$SERVERS_PIDS $!"
+	MQTT_LOG=$T_TMP/mqtt/mosquitto.log
+	wait_port "$tls_port" && wait_port "$MQTT_PORT" || die "the broker did not start: $(cat mqtt/*.out)"
+	ingest_start
+	tls() { mosquitto_pub -h "$1" -p "$tls_port" --cafile askue-ca.crt -q 1 "${@:2}" 2>>pub.err; }
+	tls 127.0.0.1 -u M1 -P "$PW1" -i M1 -t meters/M1/readings -m over-tls || die "TLS publish refused"
+	tls localhost -u M1 -P "$PW1" -i M1-2 -t meters/M1/readings -m by-name || die "TLS by host name"
+	wait_received "meters/M1/readings by-name" && received "meters/M1/readings over-tls" ||
+		die "at line $LINENO"
+	! tls 127.0.0.1 -u M1 -P "$PW1" -i someone-else -t meters/M1/readings -m x ||
+		die "a client id not starting with the username was let in"
+	logged "client id does not start with the username" || die "client id refusal not logged"
+	! timeout 10 mosquitto_pub -h 127.0.0.1 -p "$tls_port" -u M1 -P "$PW1" -i M1 \
+		-t meters/M1/readings -m plain 2>/dev/null || die "plain MQTT on the TLS port"
+	! mosquitto_pub -h 127.0.0.1 -p "$tls_port" --cafile /etc/ssl/certs/ca-certificates.crt \
+		-u M1 -P "$PW1" -i M1 -t meters/M1/readings -m x 2>/dev/null ||
+		die "a client that does not trust askue's CA connected"
+}
