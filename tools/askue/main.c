@@ -54,6 +54,8 @@ static const struct cli_command commands[] = {
 	{"alert", "assign", cmd_alert_assign, "ID PERSON"},
 	{"alert", "resolve", cmd_alert_resolve, "ID --outcome TEXT"},
 	{NULL, "job", cmd_job, "stale|lifecycle [--period P] [--date D] [--dry-run]"},
+	{"meter", "check", cmd_meter_check,
+	 "SERIAL --date D [--time HH:MM] --reading KWH[,KWH..]   (a field check)"},
 	{"config", "example", cmd_config_example, "(prints every setting with its default)"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
