@@ -5,9 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Parse [-]digits[.decimals] into an integer scaled by 10^scale_digits. */
-static enum askue_err parse_fixed(const char *s, int scale_digits, int allow_negative,
-                                  int64_t max, const char *what, int64_t *out)
+enum askue_err askue_fixed_parse(const char *s, int scale_digits, int allow_negative,
+                                 int64_t max, const char *what, int64_t *out)
 {
 	const char *p = s;
 	int negative = 0;
@@ -56,7 +55,7 @@ static enum askue_err parse_fixed(const char *s, int scale_digits, int allow_neg
 enum askue_err askue_money_parse(const char *s, struct askue_money *out)
 {
 	int64_t v = 0;
-	enum askue_err err = parse_fixed(s, 2, 1, ASKUE_MONEY_KOP_MAX, "amount", &v);
+	enum askue_err err = askue_fixed_parse(s, 2, 1, ASKUE_MONEY_KOP_MAX, "amount", &v);
 	if (err)
 		return err;
 	out->kop = v;
@@ -66,7 +65,7 @@ enum askue_err askue_money_parse(const char *s, struct askue_money *out)
 enum askue_err askue_energy_parse_kwh(const char *s, struct askue_energy *out)
 {
 	int64_t v = 0;
-	enum askue_err err = parse_fixed(s, 3, 0, ASKUE_ENERGY_WH_MAX, "kWh", &v);
+	enum askue_err err = askue_fixed_parse(s, 3, 0, ASKUE_ENERGY_WH_MAX, "kWh", &v);
 	if (err)
 		return err;
 	out->wh = v;
@@ -76,7 +75,7 @@ enum askue_err askue_energy_parse_kwh(const char *s, struct askue_energy *out)
 enum askue_err askue_price_parse(const char *s, struct askue_price *out)
 {
 	int64_t v = 0;
-	enum askue_err err = parse_fixed(s, ASKUE_PRICE_DECIMALS, 0, ASKUE_PRICE_MAX,
+	enum askue_err err = askue_fixed_parse(s, ASKUE_PRICE_DECIMALS, 0, ASKUE_PRICE_MAX,
 	                                 "price", &v);
 	if (err)
 		return err;

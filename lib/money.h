@@ -39,6 +39,12 @@ ASKUE_MUST enum askue_err askue_money_parse(const char *s, struct askue_money *o
 ASKUE_MUST enum askue_err askue_energy_parse_kwh(const char *s, struct askue_energy *out);
 ASKUE_MUST enum askue_err askue_price_parse(const char *s, struct askue_price *out);
 
+/* The parser under the three above: [-]digits[.decimals] with at most
+ * `decimals` decimals, scaled by 10^decimals, at most max; `what` names the
+ * value in the message ("rate", "kWh" ...). */
+ASKUE_MUST enum askue_err askue_fixed_parse(const char *s, int decimals, int allow_negative,
+                                            int64_t max, const char *what, int64_t *out);
+
 /* Format into buf (at least ASKUE_NUM_BUF bytes); returns buf.
  * money: "1234.56"; energy: "12345.678"; price: at least 2 decimals, "4.3215". */
 #define ASKUE_NUM_BUF 32
