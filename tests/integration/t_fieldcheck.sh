@@ -53,3 +53,35 @@ test_field_check_refuses_bad_input() {
 	servers_stop_all
 	fails 74 "stored readings of F1" askue meter check F1 --date 2026-11-10 --reading 1
 }
+
+# report completeness: of the meters installed on the day, those with a
+# reading stamped that day (local), by district and substation.
+test_completeness_by_district_and_substation() {
+	trap servers_stop_all EXIT
+	influxd_start "$T_TMP/influx" >/dev/null || die "influxd"
+	printf '[influx]\nurl = %s\n' "$INFLUX_URL" >"$ASKUE_HOME/askue.conf"
+	local i acc
+	for i in 1 2 3 4 5; do
+		acc=$(askue subscriber add --name "H$i" --address "A$i" --district "$([ $i -le 3 ] && echo North || echo South)" \
+			--substation "PS-$i$([ $i -le 2 ] && echo x)" --date 2026-01-01) || return 1
+		[ $i -le 2 ] && acc_x=$acc
+		askue meter add --serial "C$i" --model CE102 --commissioned 2025-01-01 --service-life 16 >/dev/null || return 1
+		askue meter install "C$i" "$acc" --date 2026-01-10 >/dev/null || return 1
+	done
+	# C5 was dismantled before the day: it does not count
+	askue meter dismantle C5 --date 2026-01-20 >/dev/null || return 1
+	day_start=$(TZ=Europe/Moscow date -d '2026-11-10 00:00' +%s)
+	# C1 and C3 report on the day (C3 at 23:59 local); C2 the day before (23:59 local)
+	printf 'reading,meter=C1 ai_wh=1i %s\nreading,meter=C3 ai_wh=1i %s\nreading,meter=C2 ai_wh=1i %s\n' \
+		"$((day_start + 3600))" "$((day_start + 86399))" "$((day_start - 1))" |
+		curl -sf -XPOST "$INFLUX_URL/write?db=askue&precision=s" --data-binary @- || die "write"
+	ok askue --json report completeness --date 2026-11-10 --csv "$T_TMP/c.csv" --missing-csv "$T_TMP/m.csv" || return 1
+	jqeq '.installed' 4 && jqeq '.with_reading' 2 && jqeq '.share_pct' 50 || return 1
+	jqeq '[.districts[] | "\(.district):\(.with_reading)/\(.installed)"] | join(" ")' "North:2/3 South:0/1" || return 1
+	jqeq '[.missing[].serial] | join(",")' C2,C4 || return 1
+	jqeq '.substations | length' 4 || return 1
+	grep -qx 'district,"North","",3,2,66.67' "$T_TMP/c.csv" || { fail "csv: $(cat "$T_TMP/c.csv")"; return 1; }
+	grep -qx 'total,"","",4,2,50.00' "$T_TMP/c.csv" || { fail "csv total: $(cat "$T_TMP/c.csv")"; return 1; }
+	eq 3 "$(wc -l <"$T_TMP/m.csv")" "missing csv lines" || return 1
+	ok askue report completeness --date 2026-11-10 && printf '%s' "$OUT" | grep -q '2 of 4 installed meters'
+}

@@ -56,6 +56,8 @@ static const struct cli_command commands[] = {
 	{NULL, "job", cmd_job, "stale|lifecycle [--period P] [--date D] [--dry-run]"},
 	{"meter", "check", cmd_meter_check,
 	 "SERIAL --date D [--time HH:MM] --reading KWH[,KWH..]   (a field check)"},
+	{"report", "completeness", cmd_report_completeness,
+	 "--date D [--csv FILE] [--missing-csv FILE]"},
 	{"config", "example", cmd_config_example, "(prints every setting with its default)"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
