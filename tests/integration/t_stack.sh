@@ -86,7 +86,8 @@ test_stack_two_side_by_side() {
 	local h2=$T_TMP/home2 m2 i2
 	m2=$(free_port)
 	i2=$(free_port)
-	trap '"$STACK" down >/dev/null 2>&1; ASKUE_HOME=$h2 "$STACK" down >/dev/null 2>&1' EXIT
+	# $h2 is expanded now: the trap runs after this function's locals are gone.
+	trap "\"\$STACK\" down >/dev/null 2>&1; ASKUE_HOME='$h2' \"\$STACK\" down >/dev/null 2>&1" EXIT
 	ok "$STACK" up || return 1
 	ok env ASKUE_HOME="$h2" ASKUE_MQTT_PORT="$m2" ASKUE_INFLUX_PORT="$i2" "$STACK" up || return 1
 	ok "$STACK" status || return 1
@@ -95,9 +96,11 @@ test_stack_two_side_by_side() {
 	r1=$(sed -n 's/^bind-address = "127.0.0.1:\([0-9]*\)"$/\1/p' "$ASKUE_HOME/influxdb/influxdb.conf")
 	r2=$(sed -n 's/^bind-address = "127.0.0.1:\([0-9]*\)"$/\1/p' "$h2/influxdb/influxdb.conf")
 	[ -n "$r1" ] && [ "$r1" != "$r2" ] || fail "RPC ports '$r1' and '$r2'" || return 1
-	# A third stack on a port the first holds is refused, clearly.
+	# A third stack on a port the first holds is refused, clearly, and
+	# starts nothing.
 	fails 1 "port $ASKUE_MQTT_PORT .*in use" env ASKUE_HOME="$T_TMP/home3" \
-		ASKUE_INFLUX_PORT="$(free_port)" "$STACK" up
+		ASKUE_INFLUX_PORT="$(free_port)" "$STACK" up || return 1
+	! pgrep -f "$T_TMP/home3/" >/dev/null || fail "a refused up left a part running" || return 1
 }
 
 test_stack_refuses_bad_input() {
