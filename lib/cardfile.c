@@ -1,8 +1,7 @@
 /* cardfile — see cardfile.h.
  *
- * The file is fed to libcsv one physical line at a time, so when a record
- * ends we know its line number. Each record's fields are collected into a
- * row (at most COLUMNS_MAX fields, ASKUE_CSV_ROW_BYTES_MAX bytes), the
+ * lib/csvfile.c reads the file row by row with line numbers (at most
+ * ASKUE_CSV_FIELDS_MAX fields, ASKUE_CSV_ROW_BYTES_MAX bytes a row); the
  * header row maps column names to fields, and each data row goes through
  * the registry's *_tx functions, which check every rule before they write,
  * so a refused row leaves nothing behind; the import reports it and carries
@@ -21,12 +20,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "csvfile.h"
 #include "journal.h"
 #include "limits.h"
 #include "registry.h"
 #include "text.h"
 
-#define COLUMNS_MAX 16
+#define COLUMNS_MAX ASKUE_CSV_FIELDS_MAX
 
 enum askue_err askue_cardfile_kind_parse(const char *s, enum askue_cardfile_kind *out)
 {
@@ -72,10 +72,9 @@ struct import {
 	const char *path;
 	struct askue_cardfile_report *report;
 	int64_t line;
-	/* the record being read */
-	char *fields[COLUMNS_MAX];
+	/* the record being read (valid during process_row) */
+	char **fields;
 	int n_fields;
-	size_t row_bytes;
 	int row_overflow; /* too many fields or bytes */
 	/* header: column index of each known column, -1 when absent */
 	int have_header;
@@ -105,34 +104,6 @@ static void report_bad(struct import *im, const char *fmt, ...)
 		fprintf(stderr, "%s\n", msg);
 }
 
-static void clear_row(struct import *im)
-{
-	for (int i = 0; i < im->n_fields; i++)
-		free(im->fields[i]);
-	im->n_fields = 0;
-	im->row_bytes = 0;
-	im->row_overflow = 0;
-}
-
-static void on_field(void *data, size_t len, void *arg)
-{
-	struct import *im = arg;
-	im->row_bytes += len + 1;
-	if (im->n_fields == COLUMNS_MAX || im->row_bytes > ASKUE_CSV_ROW_BYTES_MAX) {
-		im->row_overflow = 1;
-		return;
-	}
-	char *s = malloc(len + 1);
-	if (!s) {
-		im->fatal = askue_err_set(ASKUE_ERR_NOMEM, "import: out of memory");
-		return;
-	}
-	if (len)
-		memcpy(s, data, len);
-	s[len] = '\0';
-	im->fields[im->n_fields++] = s;
-}
-
 /* The value of column `name` in the current row, "" when absent. */
 static const char *col(struct import *im, const char *name)
 {
@@ -153,8 +124,6 @@ static int read_header(struct import *im)
 	int ok = 1;
 	for (int f = 0; f < im->n_fields; f++) {
 		const char *name = im->fields[f];
-		if (f == 0 && !strncmp(name, "\xef\xbb\xbf", 3)) /* UTF-8 byte order mark */
-			name += 3;
 		int found = -1;
 		for (int c = 0; im->cols[c]; c++)
 			if (!strcmp(im->cols[c], name))
@@ -315,6 +284,20 @@ static enum askue_err row_installation(struct import *im)
 	return err;
 }
 
+static void process_row(struct import *im);
+
+static enum askue_err on_row(const struct askue_csv_row *row, void *arg)
+{
+	struct import *im = arg;
+	im->fields = row->fields;
+	im->n_fields = row->n;
+	im->row_overflow = row->overflow;
+	im->line = row->line;
+	process_row(im);
+	/* A fatal error stops the reading; bad rows do not. */
+	return im->fatal;
+}
+
 static void process_row(struct import *im)
 {
 	if (im->fatal)
@@ -355,55 +338,6 @@ static void process_row(struct import *im)
 		report_bad(im, "%s", askue_err_msg());
 	else if (im->report->bad == 0)
 		im->report->written++;
-}
-
-static void on_record(int terminator, void *arg)
-{
-	struct import *im = arg;
-	(void)terminator;
-	process_row(im);
-	clear_row(im);
-}
-
-static enum askue_err parse_file(struct import *im, FILE *f)
-{
-	struct csv_parser p;
-	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0)
-		return askue_err_set(ASKUE_ERR_NOMEM, "import: out of memory");
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	int first = 1;
-	enum askue_err err = ASKUE_OK;
-	while (!im->fatal && (n = getline(&line, &cap, f)) > 0) {
-		im->line++;
-		if (first) {
-			/* Semicolon-separated (a spreadsheet's export) when the header
-			 * has semicolons and no commas. */
-			if (strchr(line, ';') && !strchr(line, ','))
-				csv_set_delim(&p, ';');
-			first = 0;
-		}
-		if (csv_parse(&p, line, (size_t)n, on_field, on_record, im) != (size_t)n) {
-			report_bad(im, "CSV: %s", csv_strerror(csv_error(&p)));
-			im->fatal = ASKUE_ERR_INVALID;
-		}
-	}
-	if (!im->fatal && ferror(f))
-		im->fatal = askue_err_set(ASKUE_ERR_IO, "%s: read error", im->path);
-	if (!im->fatal && csv_fini(&p, on_field, on_record, im) != 0) {
-		report_bad(im, "CSV: %s (an unterminated quote?)", csv_strerror(csv_error(&p)));
-		im->fatal = ASKUE_ERR_INVALID;
-	}
-	clear_row(im);
-	csv_free(&p);
-	free(line);
-	if (!im->fatal && !im->have_header) {
-		report_bad(im, "empty file: a header row is required");
-		im->fatal = ASKUE_ERR_INVALID;
-	}
-	err = im->fatal;
-	return err;
 }
 
 /* Bulk mode for a large file: the secondary indexes of the journal and of
@@ -499,9 +433,16 @@ enum askue_err askue_cardfile_import(struct askue_ledger *l, enum askue_cardfile
 		err = max_subscriber_id(l, &im.first_new_id);
 	if (!err && bulk)
 		err = drop_secondary_indexes(l, &saved);
-	if (!err)
-		err = parse_file(&im, f);
 	fclose(f);
+	if (!err) {
+		err = askue_csv_each(path, on_row, &im);
+		if (err == ASKUE_ERR_INVALID && !im.fatal) /* CSV syntax: count it as a bad row */
+			report_bad(&im, "%s", askue_err_msg());
+		if (!err && !im.have_header) {
+			report_bad(&im, "empty file: a header row is required");
+			err = ASKUE_ERR_INVALID;
+		}
+	}
 	if (!err && !report->bad && kind == ASKUE_CARDFILE_SUBSCRIBERS)
 		err = askue_subscriber_index_from(l, im.first_new_id);
 	if (!err && !report->bad)
