@@ -451,6 +451,29 @@ static enum askue_err group_members(struct stale *s, int is_sub, int32_t gi, con
 	return ASKUE_OK;
 }
 
+/* An outage a person resolved within the hold-down while the group is
+ * still out (power cut known, crew sent) is not opened again at once. */
+static enum askue_err group_handled(struct stale *s, const char *kind, const char *name,
+                                    int *out)
+{
+	static const char sql[] =
+		"SELECT 1 FROM alert WHERE kind = ?1 AND subject = ?2 AND closed_by = 'operator'"
+		" AND closed >= ?3 LIMIT 1";
+	sqlite3_stmt *st;
+	enum askue_err err = askue_ledger_stmt(s->ctx->l, sql, &st);
+	if (err)
+		return err;
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, s->ctx->now - s->cfg->stale_holddown_h * 3600);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return askue_ledger_fail(s->ctx->l, rc, "outages handled");
+	*out = rc == SQLITE_ROW;
+	return ASKUE_OK;
+}
+
 static enum askue_err judge_group(struct stale *s, int is_sub, int32_t gi)
 {
 	struct job_ctx *ctx = s->ctx;
@@ -467,6 +490,13 @@ static enum askue_err judge_group(struct stale *s, int is_sub, int32_t gi)
 		return close_one(s, (size_t)ki, "most meters report again", cJSON_CreateObject());
 	if (!g->out)
 		return ASKUE_OK;
+	int handled = 0;
+	enum askue_err herr = act == ASKUE_STALE_OPEN ? group_handled(s, kind, g->name, &handled)
+	                                              : ASKUE_OK;
+	if (herr || handled) {
+		s->handled += (size_t)handled;
+		return herr;
+	}
 	const char **members = NULL;
 	size_t n = 0, added = 0;
 	enum askue_err err = group_members(s, is_sub, gi, &members, &n);

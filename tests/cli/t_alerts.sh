@@ -97,11 +97,17 @@ test_whole_substation_silent_gives_one_grouped_alert() {
 	eq 0 "$(askue --json alerts --open | jq '[.[] | select((.kind | startswith("silent")) and (.subject | startswith("P")))] | length')" \
 		"per-meter alerts of the substation" || return 1
 	ok askue --json alerts --kind silent && jqeq '.[0].subject' Q1 || return 1
-	# idempotent; then most come back: the outage closes, the one still silent gets its own
+	# idempotent; resolved by a person while still out: not opened again at once
 	stale 2026-11-27 && jqeq '.alerts_opened' 0 || return 1
+	id=$(askue --json alerts --kind outage_substation | jq '.[0].id')
+	ok askue alert resolve "$id" --outcome "power cut, crew sent" || return 1
+	stale 2026-11-27 && jqeq '.alerts_opened' 0 && jqeq '.silent_resolved_by_operator' 1 || return 1
+	eq 0 "$(askue --json alerts --open | jq '[.[] | select(.subject | startswith("P"))] | length')" \
+		"alerts of PS-7 after it was resolved" || return 1
+	# then most come back: the one still silent gets its own
 	for i in 1 2 3 4; do seen "P$i" '2026-11-28 10:00'; done
 	stale 2026-11-28 || return 1
-	jqeq '.closed[0].kind' outage_substation && jqeq '.opened[0].subject' P5 || return 1
+	jqeq '.opened[0].subject' P5 || return 1
 }
 
 test_dismantled_meter_never_alerts_and_its_alerts_close() {
@@ -197,4 +203,17 @@ test_lifecycle_opens_each_due_item_once() {
 	askue meter dismantle L1 --date 2028-04-01 >/dev/null || return 1
 	ok askue --json job lifecycle --date 2028-04-02 || return 1
 	eq 0 "$(askue --json alerts --open | jq '[.[] | select(.subject == "L1")] | length')" "L1 open"
+}
+
+test_outage_closes_by_itself_and_grows() {
+	fleet_config
+	for i in 1 2 3 4; do installed "K$i" PS-9 || return 1; seen "K$i" '2026-11-20 00:00'; done
+	installed K5 PS-9 && seen K5 '2026-11-27 00:00' || return 1
+	stale 2026-11-27 && jqeq '.opened[0].kind' outage_substation && jqeq '.opened[0].meters' 4 || return 1
+	# K5 falls silent too: it joins the outage's list, no alert of its own
+	stale 2026-11-29 && jqeq '.grown[0].meters_added' 1 && jqeq '.alerts_opened' 0 || return 1
+	ok askue --json alerts --open && jqeq 'length' 1 && jqeq '.[0].meters | length' 5 || return 1
+	for i in 1 2 3 4 5; do seen "K$i" '2026-11-30 10:00'; done
+	stale 2026-11-30 && jqeq '.closed[0].kind' outage_substation && jqeq '.alerts_opened' 0 || return 1
+	eq 0 "$(n_alerts --open)" "open alerts"
 }
