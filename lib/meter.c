@@ -250,6 +250,24 @@ static cJSON *registers_json(const struct askue_registers *r)
 	return cJSON_CreateString(askue_registers_format(r, buf, sizeof buf));
 }
 
+/* Register values given at an installation or a removal fit the meter:
+ * one per zone, each below the register's capacity. NULL or zones 0: none
+ * given. */
+static enum askue_err check_registers(const struct askue_meter *m,
+                                      const struct askue_registers *regs)
+{
+	if (!regs || !regs->zones)
+		return ASKUE_OK;
+	if (regs->zones != m->zones)
+		return askue_err_set(ASKUE_ERR_INVALID, "meter %s: has %d zone%s, reading has %d",
+		                     m->serial, m->zones, m->zones == 1 ? "" : "s", regs->zones);
+	for (int z = 0; z <= m->zones; z++)
+		if (regs->wh[z] >= m->capacity_wh)
+			return askue_err_set(ASKUE_ERR_INVALID,
+			                     "meter %s: reading above the register's capacity", m->serial);
+	return ASKUE_OK;
+}
+
 /* The newest removal date of the meter's earlier installations. */
 static enum askue_err last_removal(struct askue_ledger *l, int64_t meter_id, int *has,
                                    struct askue_date *out)
@@ -330,16 +348,10 @@ enum askue_err askue_meter_install_tx(struct askue_ledger *l, const char *serial
 	sqlite3_reset(st);
 
 	struct askue_registers r = {.zones = m.zones};
-	if (regs && regs->zones) {
-		if (regs->zones != m.zones)
-			return askue_err_set(ASKUE_ERR_INVALID, "meter %s: has %d zone%s, reading has %d",
-			                     serial, m.zones, m.zones == 1 ? "" : "s", regs->zones);
+	if ((err = check_registers(&m, regs)))
+		return err;
+	if (regs && regs->zones)
 		r = *regs;
-	}
-	for (int z = 0; z <= m.zones; z++)
-		if (r.wh[z] >= m.capacity_wh)
-			return askue_err_set(ASKUE_ERR_INVALID,
-			                     "meter %s: reading above the register's capacity", serial);
 	if ((err = askue_ledger_stmt(l, sql, &st)))
 		return err;
 	sqlite3_bind_int64(st, 1, m.id);
@@ -422,14 +434,8 @@ enum askue_err askue_meter_dismantle_tx(struct askue_ledger *l, const char *seri
 	if (date.days < installed.days)
 		return askue_err_set(ASKUE_ERR_CONFLICT, "meter %s: removal %s before installation %s",
 		                     serial, d, askue_date_format(installed, d2));
-	if (regs && regs->zones && regs->zones != m.zones)
-		return askue_err_set(ASKUE_ERR_INVALID, "meter %s: has %d zone%s, reading has %d", serial,
-		                     m.zones, m.zones == 1 ? "" : "s", regs->zones);
-	if (regs && regs->zones)
-		for (int z = 0; z <= m.zones; z++)
-			if (regs->wh[z] >= m.capacity_wh)
-				return askue_err_set(ASKUE_ERR_INVALID,
-				                     "meter %s: reading above the register's capacity", serial);
+	if ((err = check_registers(&m, regs)))
+		return err;
 
 	if ((err = askue_ledger_stmt(l, close_inst, &st)))
 		return err;

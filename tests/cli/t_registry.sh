@@ -73,6 +73,10 @@ test_meter_lifecycle() {
 		jqeq '.meters[1].serial' CE-003 || return 1
 	fails 65 "already registered" askue meter add --serial "CE-003" --model M --commissioned 2025-01-01 --service-life 30 || return 1
 	fails 65 "must not contain" askue meter add --serial "a/b" --model M --commissioned 2025-01-01 --service-life 30 || return 1
+	ok askue meter add --serial CAP1 --model M --commissioned 2025-01-01 --service-life 30 --capacity 99999.999 || return 1
+	ok new_sub "Сидоров" "ул. Мира 3" && a3=$OUT || return 1
+	fails 65 "above the register's capacity" askue meter install CAP1 "$a3" --date 2025-07-01 --reading 99999.999 || return 1
+	ok askue meter install CAP1 "$a3" --date 2025-07-01 --reading 99999.998 || return 1
 	fails 65 "warranty card needs both" askue meter add --serial X9 --model M --commissioned 2025-01-01 --service-life 30 --warranty-card W || return 1
 	ok askue --json events --type meter_connected && jqeq 'length' 3 || return 1
 	ok askue --json events --subject CE-001 && jqeq '[.[].type] | join(",")' "meter_added,meter_connected,meter_dismantled" || return 1
