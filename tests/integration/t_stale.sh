@@ -165,3 +165,36 @@ test_sim_silent_meters_open_alerts_once_publish_and_close() {
 	wait_alerts 1
 	grep -q '"status":"resolved"' "$T_TMP/alerts.txt" || die "the close was not published"
 }
+
+# The jobs through the broker plugin (askue_auth, ASan build), with the
+# credentials of their roles: `stale` reads the retained status a meter
+# published with its own credentials, `jobs` publishes the alert; a wrong
+# password is reported and the ledger work is done all the same.
+test_job_roles_through_the_broker_plugin() {
+	trap 'servers_stop_all' EXIT
+	acc=$(askue subscriber add --name H --address A --substation PS-1 --date 2026-01-01) || die "subscriber"
+	askue meter add --serial R1 --model CE102 --commissioned 2025-01-01 --service-life 16 >/dev/null || die "meter"
+	askue meter install R1 "$acc" --date 2026-01-02 >/dev/null || die "install"
+	pw_meter=$(askue meter credentials R1) && pw_jobs=$(askue service credentials jobs) &&
+		pw_stale=$(askue service credentials stale) || die "credentials"
+	mosquitto_start "$T_TMP/mq" "user $(id -un)" "plugin $ASKUE_BUILD/askue_auth.so" \
+		"plugin_opt_ledger $ASKUE_HOME/askue.db" "plugin_opt_clientid_prefix true" || die "broker"
+	mosquitto_pub -p "$MQTT_PORT" -q 1 -r -u R1 -P "$pw_meter" -i R1 -t meters/R1/status -m online ||
+		die "meter status"
+	sqlite3 "$ASKUE_HOME/lastseen.db" "CREATE TABLE lastseen(meter TEXT PRIMARY KEY, ts INTEGER NOT NULL,
+		arrived INTEGER NOT NULL, heard INTEGER NOT NULL) WITHOUT ROWID;
+		INSERT INTO lastseen VALUES ('R1', strftime('%s', '2026-11-01'), 0, 0)" || die "lastseen"
+	printf '[mqtt]\nport = %s\n[jobs]\npassword = %s\n[stale]\npassword = %s\nstatus_wait_ms = 500\n' \
+		"$MQTT_PORT" "wrong" "$pw_stale" >"$ASKUE_HOME/askue.conf"
+	ok askue --json job stale --date 2026-11-27 || die "job stale"
+	check silent_online "$(printf '%s' "$OUT" | jq -r '.opened[0].kind')" "kind read with the stale role"
+	printf '%s' "$OUT" | jq -e '.publish_error | test("authori[sz]")' >/dev/null ||
+		die "a wrong jobs password is not reported: $OUT"
+	printf '[mqtt]\nport = %s\n[jobs]\npassword = %s\n[stale]\npassword = %s\n' \
+		"$MQTT_PORT" "$pw_jobs" "$pw_stale" >"$ASKUE_HOME/askue.conf"
+	ok askue --json job stale --date 2026-11-27 || die "job stale again"
+	check 1 "$(printf '%s' "$OUT" | jq .published)" "published with the jobs role"
+	check null "$(printf '%s' "$OUT" | jq .publish_error)" "publish error"
+	servers_stop_all
+	! grep -E "ERROR: AddressSanitizer|runtime error" "$T_TMP/mq/mosquitto.out" || die "sanitizer report"
+}
