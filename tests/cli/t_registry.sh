@@ -78,7 +78,7 @@ test_meter_lifecycle() {
 	fails 65 "above the register's capacity" askue meter install CAP1 "$a3" --date 2025-07-01 --reading 99999.999 || return 1
 	ok askue meter install CAP1 "$a3" --date 2025-07-01 --reading 99999.998 || return 1
 	fails 65 "warranty card needs both" askue meter add --serial X9 --model M --commissioned 2025-01-01 --service-life 30 --warranty-card W || return 1
-	ok askue --json events --type meter_connected && jqeq 'length' 3 || return 1
+	ok askue --json events --type meter_connected && jqeq length 4 || return 1
 	ok askue --json events --subject CE-001 && jqeq '[.[].type] | join(",")' "meter_added,meter_connected,meter_dismantled" || return 1
 	jqeq '.[2].details.reading' 350.250 && jqeq '.[2].operator' tester || return 1
 }
