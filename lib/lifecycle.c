@@ -11,6 +11,11 @@ struct askue_date askue_lifecycle_verification_due(const struct askue_meter *m)
 	return askue_date_add_years(base, m->verification_interval_years);
 }
 
+int askue_lifecycle_verification_overdue(const struct askue_meter *m, struct askue_date day)
+{
+	return askue_lifecycle_verification_due(m).days <= day.days;
+}
+
 static int add(struct askue_lifecycle_item *out, int n, const char *kind, struct askue_date due,
                struct askue_date today, int horizon_days)
 {

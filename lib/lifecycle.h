@@ -28,5 +28,8 @@ int askue_lifecycle_due(const struct askue_meter *m, struct askue_date today, in
 
 /* The date the meter's next verification is due. */
 struct askue_date askue_lifecycle_verification_due(const struct askue_meter *m);
+/* Was the meter past its verification on day (its readings are stored all
+ * the same; billing marks the invoice lines based on them)? */
+int askue_lifecycle_verification_overdue(const struct askue_meter *m, struct askue_date day);
 
 #endif

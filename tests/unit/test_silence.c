@@ -96,6 +96,8 @@ static void lifecycle(void **state)
 	m.last_verified = askue_date_from_ymd(2028, 2, 1);
 	assert_int_equal(askue_lifecycle_due(&m, askue_date_from_ymd(2028, 3, 1), 30, it), 1);
 	assert_string_equal(it[0].kind, ASKUE_ALERT_WARRANTY_ENDING);
+	assert_false(askue_lifecycle_verification_overdue(&m, askue_date_from_ymd(2036, 1, 31)));
+	assert_true(askue_lifecycle_verification_overdue(&m, askue_date_from_ymd(2036, 2, 1)));
 	struct askue_meter stock = meter("stock");
 	assert_int_equal(askue_lifecycle_due(&stock, askue_date_from_ymd(2028, 3, 1), 30, it), 1);
 	assert_string_equal(it[0].kind, ASKUE_ALERT_VERIFICATION_DUE);
