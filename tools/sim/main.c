@@ -350,6 +350,10 @@ static enum askue_err setup(struct args *a, struct sim_options *o, struct sim_fl
 	o->steps = (int64_t)a->days * 86400 / o->interval_s;
 	if (o->steps < 1)
 		return askue_err_set(ASKUE_ERR_INVALID, "--days shorter than one --interval");
+	int64_t last = o->start_s + o->steps * o->interval_s;
+	if (last > (int64_t)time(NULL))
+		log_warnx("sim", "readings up to %lld are in the future: an ingestor refuses "
+		          "those beyond its tolerance", (long long)last);
 	const char *data = a->data ? a->data : default_data(data_buf, sizeof data_buf);
 	if ((err = sim_profiles_load(data, a->profiles, p)) != ASKUE_OK)
 		return err;
@@ -392,7 +396,7 @@ int main(int argc, char **argv)
 			err = run_procs(&f, &p, &o, procs, a.readings_out, &counts);
 		double secs = seconds_since(&t0);
 		mosquitto_lib_cleanup();
-		if (!o.quiet)
+		if (!o.quiet && (err == ASKUE_OK || counts.messages > 0))
 			sim_summary_print(stdout, &f, &counts, secs);
 		if (a.manifest) {
 			enum askue_err e2 = sim_manifest_write(a.manifest, &f, &o, &counts, secs);
