@@ -151,7 +151,7 @@ enum askue_err askue_alert_close_tx(struct askue_ledger *l, int64_t id, int64_t 
 		"UPDATE alert SET status = 'resolved', closed = ?2, closed_by = 'job', outcome = ?3,"
 		" details = json_patch(details, ?4), publish_pending = 1"
 		" WHERE id = ?1 AND status != 'resolved'";
-	struct askue_alert a;
+	struct askue_alert a = {0};
 	enum askue_err err = get_row(l, id, &a);
 	if (err)
 		return err;
@@ -214,7 +214,7 @@ enum askue_err askue_alert_reopen_tx(struct askue_ledger *l, int64_t id, const c
 		" assignee = NULL, details = json_set(json_patch(details, ?3), '$.flaps',"
 		" coalesce(json_extract(details, '$.flaps'), 0) + 1, '$.reopened', ?2),"
 		" publish_pending = 1 WHERE id = ?1 AND status = 'resolved' AND closed_by = 'job'";
-	struct askue_alert a;
+	struct askue_alert a = {0};
 	enum askue_err err = get_row(l, id, &a);
 	if (err)
 		return err;
@@ -253,7 +253,7 @@ enum askue_err askue_alert_assign(struct askue_ledger *l, int64_t id, const char
 	enum askue_err err = check_text("person", person, ASKUE_SHORT_TEXT_BYTES_MAX);
 	if (err || (err = askue_ledger_begin(l)))
 		return err;
-	struct askue_alert a;
+	struct askue_alert a = {0};
 	if ((err = get_row(l, id, &a)))
 		goto out;
 	if (!strcmp(a.status, "resolved")) {
@@ -292,7 +292,7 @@ enum askue_err askue_alert_resolve(struct askue_ledger *l, int64_t id, const cha
 	enum askue_err err = check_text("outcome", outcome, ASKUE_ALERT_OUTCOME_BYTES_MAX);
 	if (err || (err = askue_ledger_begin(l)))
 		return err;
-	struct askue_alert a;
+	struct askue_alert a = {0};
 	if ((err = get_row(l, id, &a)))
 		goto out;
 	if (!strcmp(a.status, "resolved")) {

@@ -200,7 +200,7 @@ int cmd_meter_check(struct askue_cli *cli, int argc, char **argv)
 		return cli_usage(cli, "expected SERIAL --date D --reading KWH");
 	const char *serial = argv[optind];
 	struct window w;
-	struct askue_meter m;
+	struct askue_meter m = {0};
 	struct askue_registers regs;
 	struct askue_ledger *l = cli_ledger(cli);
 	if (!l)
