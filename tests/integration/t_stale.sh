@@ -198,3 +198,32 @@ test_job_roles_through_the_broker_plugin() {
 	servers_stop_all
 	! grep -E "ERROR: AddressSanitizer|runtime error" "$T_TMP/mq/mosquitto.out" || die "sanitizer report"
 }
+
+# A whole substation silent (the simulator's silent meters, registered at
+# one substation after the run): one grouped alert listing them, none each.
+test_sim_whole_substation_silent_one_grouped_alert() {
+	stack_up
+	day=$(date -d 'yesterday' +%F)
+	"$ASKUE_BUILD/askue-sim" --no-auth --meters 10 --start "$(date -d '12 days ago' +%F)" --days 12 \
+		--interval 1d --silent 0.5 --seed 11 --readings-out "$T_TMP/readings.csv" --quiet \
+		>"$T_TMP/sim.log" 2>&1 || die "sim: $(cat "$T_TMP/sim.log")"
+	wait_lastseen 10
+	expected=$(expected_silent "$day")
+	[ "$(echo "$expected" | grep -c .)" -ge 3 ] || die "the simulator made fewer than 3 silent meters"
+	local i serial acc
+	for i in $(seq 1 10); do
+		serial=$(printf 'SIM%06d' "$i")
+		acc=$(askue subscriber add --name "H $i" --address "Street $i" --date 2026-01-01 \
+			--substation "$(echo "$expected" | grep -qx "$serial" && echo PS-DARK || echo PS-LIT)") || die "subscriber"
+		askue meter add --serial "$serial" --model CE102 --commissioned 2025-01-01 --service-life 16 \
+			>/dev/null || die "meter add"
+		askue meter install "$serial" "$acc" --date 2026-01-02 >/dev/null || die "install"
+	done
+	ok askue --json job stale --date "$day" || die "job stale"
+	check 1 "$(printf '%s' "$OUT" | jq .alerts_opened)" "alerts opened"
+	check 1 "$(printf '%s' "$OUT" | jq .substations_out)" "substations out"
+	ok askue --json alerts --open
+	check outage_substation "$(printf '%s' "$OUT" | jq -r '.[0].kind')" "kind"
+	check PS-DARK "$(printf '%s' "$OUT" | jq -r '.[0].subject')" "subject"
+	check "$expected" "$(printf '%s' "$OUT" | jq -r '.[0].meters[]')" "meters of the outage"
+}
