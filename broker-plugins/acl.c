@@ -16,7 +16,10 @@ static const struct rule role_rules[ASKUE_ROLE_COUNT][3] = {
 	[ASKUE_ROLE_RELAY] = {{ACL_WRITE, "askue/events/#"}, {0, ""}, {0, ""}},
 	[ASKUE_ROLE_JOBS] = {{ACL_WRITE, "askue/alerts/#"}, {0, ""}, {0, ""}},
 	[ASKUE_ROLE_STALE] = {{ACL_SUBSCRIBE | ACL_READ, "meters/+/status"}, {0, ""}, {0, ""}},
-	[ASKUE_ROLE_EVENTS] = {{ACL_SUBSCRIBE | ACL_READ, "askue/events/#"}, {0, ""}, {0, ""}},
+	/* Systems that follow askue: business events and operations' alerts. */
+	[ASKUE_ROLE_EVENTS] = {{ACL_SUBSCRIBE | ACL_READ, "askue/events/#"},
+	                       {ACL_SUBSCRIBE | ACL_READ, "askue/alerts/#"},
+	                       {0, ""}},
 };
 
 const char *acl_access_name(int access)

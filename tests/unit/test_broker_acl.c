@@ -202,7 +202,9 @@ static void acl_rules(void **state)
 	assert_true(acl_allows(t, "askue-events", R, "askue/events/meter_added"));
 	assert_false(acl_allows(t, "askue-events", W, "askue/events/meter_added"));
 	assert_false(acl_allows(t, "askue-events", S, "askue/#"));
-	assert_false(acl_allows(t, "askue-events", S, "askue/alerts/#"));
+	assert_true(acl_allows(t, "askue-events", S, "askue/alerts/#"));
+	assert_true(acl_allows(t, "askue-events", R, "askue/alerts/silent_offline"));
+	assert_false(acl_allows(t, "askue-events", W, "askue/alerts/silent_offline"));
 	assert_false(acl_allows(t, "askue-events", R, "meters/M1/readings"));
 	/* nobody else */
 	assert_false(acl_allows(t, "nobody", W, "meters/nobody/readings"));
