@@ -196,8 +196,9 @@ test_sim_credentials_through_the_plugin() {
 
 test_sim_reads_gzip_data_and_checks_input() {
 	local sample
-	sample=$(cd "$(dirname "${BASH_SOURCE[0]}")/../data/sim" && pwd)/sgsc_sample.csv
-	gzip -c "$sample" >"$T_TMP/p.csv.gz"
+	sample=$ASKUE_SRC/../shared/data/sgsc_dev_halfhourly.csv.gz
+	[ -r "$sample" ] || fail "the shared data set $sample is missing" || return 1
+	zcat "$sample" | head -20000 | gzip -c >"$T_TMP/p.csv.gz"
 	broker_anon || return 1
 	ok sim --no-auth --meters 3 --days 1 --interval 1h --port "$MQTT_PORT" --data "$T_TMP/p.csv.gz" \
 		--profiles 2 --quiet || return 1

@@ -21,7 +21,9 @@
 #include "log.h"
 #include "sim.h"
 
-#define SIM_DATA_RELATIVE "tests/data/sim/sgsc_sample.csv"
+/* The team's household data set, referred to by path (its README asks that
+ * no copy be committed): the shared folder beside the repository. */
+#define SIM_DATA_RELATIVE "../shared/data/sgsc_dev_halfhourly.csv.gz"
 
 static const char usage_text[] =
 	"usage: askue-sim [OPTIONS]\n"
@@ -223,8 +225,8 @@ static int parse_args(int argc, char **argv, struct args *a, struct sim_options 
 	return 0;
 }
 
-/* The committed sample, found beside the build tree, else from the
- * current directory. */
+/* $ASKUE_SIM_DATA, else the shared data set beside the tree the program
+ * was built in, else relative to the current directory. */
 static const char *default_data(char *buf, size_t size)
 {
 	const char *env = getenv("ASKUE_SIM_DATA");
