@@ -78,6 +78,16 @@ publish() {
 	mosquitto_pub -p "$MQTT_PORT" -q 1 -t "meters/$1/readings" -l || die "mosquitto_pub"
 }
 
+# paced: copy stdin to stdout, 50 lines every 0.1 s
+paced() {
+	local n=0 line
+	while IFS= read -r line; do
+		printf '%s\n' "$line"
+		n=$((n + 1))
+		[ $((n % 50)) -ne 0 ] || sleep 0.1
+	done
+}
+
 # messages METER FIRST COUNT: one reading each, ts = T0 - i, 1.8.0 = i.ddd kWh
 T0=$(($(date +%s) - 100000))
 messages() {
@@ -200,10 +210,12 @@ test_influx_down_then_up_nothing_lost() {
 test_sigkill_mid_stream_nothing_lost() {
 	ingest_up "spool_fsync = true"
 	messages K 0 6000 >"$T_TMP/k.txt"
-	publish K <"$T_TMP/k.txt" &
+	# Paced (50 messages every 0.1 s, about 12 s in all) so that the five
+	# kills land mid-stream on a fast machine as on a slow one.
+	paced <"$T_TMP/k.txt" | publish K &
 	local pub=$! k stored
 	for k in 1 2 3 4 5; do
-		sleep 0.5
+		sleep 0.8
 		kill -9 "$ING_PID"
 		wait "$ING_PID" 2>/dev/null
 		ING_PID=""
