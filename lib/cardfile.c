@@ -457,7 +457,7 @@ enum askue_err askue_cardfile_import(struct askue_ledger *l, enum askue_cardfile
 		cJSON *d = cJSON_CreateObject();
 		cJSON_AddStringToObject(d, "kind", names[kind]);
 		cJSON_AddStringToObject(d, "file", path);
-		cJSON_AddNumberToObject(d, "rows", (double)report->written);
+		askue_json_add_int(d, "rows", report->written);
 		err = askue_journal_append(l, ASKUE_EV_CARDFILE_IMPORTED, names[kind], d);
 		cJSON_Delete(d);
 	}

@@ -6,6 +6,18 @@
 #include <string.h>
 #include <time.h>
 
+cJSON *askue_json_add_int(cJSON *obj, const char *key, int64_t v)
+{
+	char num[24];
+	snprintf(num, sizeof num, "%lld", (long long)v);
+	cJSON *item = cJSON_CreateRaw(num);
+	if (item && !cJSON_AddItemToObject(obj, key, item)) {
+		cJSON_Delete(item);
+		return NULL;
+	}
+	return item;
+}
+
 enum askue_err askue_journal_append(struct askue_ledger *l, const char *type, const char *subject,
                                     const cJSON *details)
 {

@@ -34,6 +34,11 @@
 #define ASKUE_EV_SERVICE_CREDENTIALS "service_credentials_issued"
 #define ASKUE_EV_SERVICE_REVOKED "service_credentials_revoked"
 
+/* Add an integer to a JSON object as an exact decimal (cJSON would print
+ * it through a double with sprintf and check it with sscanf: slow in bulk,
+ * and inexact past 2^53). Returns the item, NULL on no memory. */
+cJSON *askue_json_add_int(cJSON *obj, const char *key, int64_t v);
+
 /* Append one event. details: a JSON object the caller keeps (NULL = {}).
  * Must be called inside a ledger transaction. */
 ASKUE_MUST enum askue_err askue_journal_append(struct askue_ledger *l, const char *type,

@@ -182,8 +182,8 @@ enum askue_err askue_meter_add_tx(struct askue_ledger *l, struct askue_meter *m)
 		return askue_err_set(ASKUE_ERR_NOMEM, "meter: out of memory");
 	cJSON_AddStringToObject(d, "model", m->model);
 	cJSON_AddStringToObject(d, "commissioned", com);
-	cJSON_AddNumberToObject(d, "zones", m->zones);
-	cJSON_AddNumberToObject(d, "service_life_years", m->service_life_years);
+	askue_json_add_int(d, "zones", m->zones);
+	askue_json_add_int(d, "service_life_years", m->service_life_years);
 	err = askue_journal_append(l, ASKUE_EV_METER_ADDED, m->serial, d);
 	cJSON_Delete(d);
 	return err;
