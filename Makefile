@@ -22,7 +22,7 @@
 CC      ?= cc
 PKGS    := sqlite3 inih libcsv libcjson libsodium libcurl libmosquitto ncursesw
 PKG_CFLAGS := $(shell pkg-config --cflags $(filter-out libcsv,$(PKGS)) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(filter-out libcsv,$(PKGS)) 2>/dev/null) -lcsv -lpaho-mqtt3as -lpthread -lm
+PKG_LIBS   := -Wl,--as-needed $(shell pkg-config --libs $(filter-out libcsv,$(PKGS)) 2>/dev/null) -lcsv -lpaho-mqtt3as -lpthread -lm
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla \
            -Wno-format-nonliteral -Wno-format-truncation

@@ -340,12 +340,12 @@ static void process_row(struct import *im)
 		im->report->written++;
 }
 
-/* Bulk mode for a large file: the secondary indexes of the journal and of
- * the subscriber table are dropped inside the import's transaction and
+/* Bulk mode for a large file: secondary indexes of the journal and of the
+ * registry's tables are dropped inside the import's transaction and
  * built again, sorted, before it commits — inserting 500,000 rows into
  * them one by one in random key order costs more than the rows themselves.
- * Only indexes no rule or lookup of the import uses: unique ones (the
- * rules) and the installation/meter indexes (its lookups) stay. Readers
+ * Only the indexes named below, which no rule or lookup of the import
+ * uses: the unique ones (the rules) and those the import reads stay. Readers
  * never see the difference: it all happens before COMMIT. */
 #define BULK_FILE_BYTES (4 * 1024 * 1024)
 #define BULK_INDEXES_MAX 16
@@ -365,8 +365,9 @@ static void saved_free(struct saved_indexes *si)
 static enum askue_err drop_secondary_indexes(struct askue_ledger *l, struct saved_indexes *si)
 {
 	static const char sql[] =
-		"SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL"
-		" AND tbl_name IN ('event', 'subscriber') AND sql NOT LIKE 'CREATE UNIQUE%'";
+		"SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND name IN"
+		" ('event_type_time', 'event_subject', 'subscriber_district', 'subscriber_substation',"
+		"  'meter_concentrator', 'installation_subscriber')";
 	char names[BULK_INDEXES_MAX][64];
 	sqlite3_stmt *st;
 	enum askue_err err = askue_ledger_stmt(l, sql, &st);
