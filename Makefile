@@ -151,8 +151,10 @@ fuzz:
 deps:
 	@deploy/install-deps
 
+# Every benchmark, one after another (long: about 15 minutes); each prints
+# its figures for bench/RESULTS.md.
 bench: all
-	@bench/registry/run
+	@for b in registry auth stale relay ingest; do echo "== bench/$$b"; bench/$$b/run || exit 1; done
 
 lint:
 	clang-tidy $(LIB_SRC) $(call prog_src,askue) -- $(CPPFLAGS) $(CSTD)
