@@ -226,7 +226,8 @@ static int parse_args(int argc, char **argv, struct args *a, struct sim_options 
 }
 
 /* $ASKUE_SIM_DATA, else the shared data set beside the tree the program
- * was built in, else relative to the current directory. */
+ * was built in, else relative to the current directory; NULL when none is
+ * there (the caller then falls back to a synthetic shape). */
 static const char *default_data(char *buf, size_t size)
 {
 	const char *env = getenv("ASKUE_SIM_DATA");
@@ -241,7 +242,7 @@ static const char *default_data(char *buf, size_t size)
 		if (access(buf, R_OK) == 0)
 			return buf;
 	}
-	return SIM_DATA_RELATIVE;
+	return access(SIM_DATA_RELATIVE, R_OK) == 0 ? SIM_DATA_RELATIVE : NULL;
 }
 
 static double seconds_since(const struct timespec *t0)
@@ -357,8 +358,16 @@ static enum askue_err setup(struct args *a, struct sim_options *o, struct sim_fl
 		log_warnx("sim", "readings up to %lld are in the future: an ingestor refuses "
 		          "those beyond its tolerance", (long long)last);
 	const char *data = a->data ? a->data : default_data(data_buf, sizeof data_buf);
-	if ((err = sim_profiles_load(data, a->profiles, p)) != ASKUE_OK)
-		return err;
+	if (data) {
+		if ((err = sim_profiles_load(data, a->profiles, p)) != ASKUE_OK)
+			return err;
+	} else {
+		log_warnx("sim", "no household data set (%s beside the repository, or --data FILE, "
+		          "or ASKUE_SIM_DATA): using a built-in typical household shape",
+		          SIM_DATA_RELATIVE);
+		if ((err = sim_profiles_synthetic(a->profiles, p)) != ASKUE_OK)
+			return err;
+	}
 	if (a->credentials)
 		err = sim_fleet_load(a->credentials, a->meters, a->two_zone_ppm, f);
 	else

@@ -138,6 +138,9 @@ struct sim_counts {
  * of the same half-hour a day earlier (or 0). */
 ASKUE_MUST enum askue_err sim_profiles_load(const char *path, int max, struct sim_profiles *out);
 void sim_profiles_free(struct sim_profiles *p);
+/* max households of a built-in typical shape (with per-household size and
+ * day-to-day variation), 28 days each: when no data set is at hand. */
+ASKUE_MUST enum askue_err sim_profiles_synthetic(int max, struct sim_profiles *out);
 
 /* fleet.c */
 /* Generated meters: serial = prefix + 6 digits; conns_count connections
