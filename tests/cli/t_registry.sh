@@ -81,6 +81,10 @@ test_meter_lifecycle() {
 	ok askue --json events --type meter_connected && jqeq length 4 || return 1
 	ok askue --json events --subject CE-001 && jqeq '[.[].type] | join(",")' "meter_added,meter_connected,meter_dismantled" || return 1
 	jqeq '.[2].details.reading' 350.250 && jqeq '.[2].operator' tester || return 1
+	# a follower that missed events asks for what came after the last it has
+	ok askue --json events --subject CE-001 --limit 1 && first=$(printf '%s' "$OUT" | jq .[0].id) || return 1
+	ok askue --json events --subject CE-001 --after-id "$first" && jqeq '[.[].type] | join(",")' "meter_connected,meter_dismantled" || return 1
+	fails 65 "after-id 'x'" askue events --after-id x || return 1
 }
 
 test_tariffs() {

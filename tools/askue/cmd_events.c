@@ -1,5 +1,6 @@
-/* events [--type T] [--subject X] [--since D] [--limit N]; config example */
+/* events [--type T] [--subject X] [--since D] [--after-id N] [--limit N]; config example */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -40,7 +41,7 @@ int cmd_events(struct askue_cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{"type", required_argument, 0, 't'},  {"subject", required_argument, 0, 's'},
 		{"since", required_argument, 0, 'S'}, {"limit", required_argument, 0, 'l'},
-		{0, 0, 0, 0}};
+		{"after-id", required_argument, 0, 'a'}, {0, 0, 0, 0}};
 	struct askue_journal_filter f = {0};
 	int c, limit = 0;
 	enum askue_err err = ASKUE_OK;
@@ -55,6 +56,15 @@ int cmd_events(struct askue_cli *cli, int argc, char **argv)
 				err = askue_date_start(d, &f.since);
 			break;
 		case 'l': err = cli_int("--limit", optarg, 1, 1000000, &limit); break;
+		case 'a': {
+			char *end;
+			long long id = strtoll(optarg, &end, 10);
+			if (!*optarg || *end || id < 0)
+				err = askue_err_set(ASKUE_ERR_INVALID,
+				                    "--after-id '%s': expected an event id (0 or more)", optarg);
+			f.after_id = id;
+			break;
+		}
 		default: return cli_bad_option(cli, c, argv);
 		}
 	}
