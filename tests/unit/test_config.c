@@ -12,7 +12,8 @@
 
 #include "config.h"
 
-static char dir[] = "/tmp/askue-test-config.XXXXXX";
+#include "tmpdir.h"
+
 
 static const char *write_file(const char *name, const char *text)
 {
@@ -104,20 +105,6 @@ static void example_lists_every_setting(void **state)
 	free(buf);
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	char cmd[700];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	return system(cmd);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -126,5 +113,5 @@ int main(void)
 		cmocka_unit_test(errors_name_line_and_key),
 		cmocka_unit_test(example_lists_every_setting),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

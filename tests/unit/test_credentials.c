@@ -16,7 +16,8 @@
 #include "journal.h"
 #include "registry.h"
 
-static char dir[] = "/tmp/askue-test-credentials.XXXXXX";
+#include "tmpdir.h"
+
 
 static struct askue_ledger *open_fresh(void)
 {
@@ -310,15 +311,7 @@ static int setup(void **state)
 	(void)state;
 	if (askue_cred_init() != ASKUE_OK)
 		return -1;
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	char cmd[700];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	return system(cmd);
+	return tmpdir_setup(state);
 }
 
 int main(void)
@@ -332,5 +325,5 @@ int main(void)
 		cmocka_unit_test(issue_concentrator_and_bind),
 		cmocka_unit_test(issue_service),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, tmpdir_teardown);
 }

@@ -14,7 +14,8 @@
 #include "journal.h"
 #include "registry.h"
 
-static char dir[] = "/tmp/askue-test-registry.XXXXXX";
+#include "tmpdir.h"
+
 static char path[600];
 
 static struct askue_date D(const char *s)
@@ -293,20 +294,6 @@ static void journal_is_append_only(void **state)
 	askue_ledger_close(l);
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	char cmd[700];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	return system(cmd);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -314,5 +301,5 @@ int main(void)
 		cmocka_unit_test(find),               cmocka_unit_test(install_rules),
 		cmocka_unit_test(tariff_rules),       cmocka_unit_test(journal_is_append_only),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

@@ -17,7 +17,8 @@
 
 #include "journal.h"
 
-static char dir[] = "/tmp/askue-test-relay.XXXXXX";
+#include "tmpdir.h"
+
 
 static struct askue_ledger *open_fresh(void)
 {
@@ -218,20 +219,6 @@ static void reads_stop_at_the_batch_and_the_target(void **state)
 	askue_ledger_close(l);
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	char cmd[700];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	return system(cmd);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -240,5 +227,5 @@ int main(void)
 		cmocka_unit_test(cursor_moves_forward_only),
 		cmocka_unit_test(reads_stop_at_the_batch_and_the_target),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

@@ -13,6 +13,8 @@
 
 #include "rules.h"
 
+#include "tmpdir.h"
+
 static struct askue_date D(const char *s)
 {
 	struct askue_date d;
@@ -61,7 +63,6 @@ static void shipped_tables(void **state)
 	askue_rules_free(NULL);
 }
 
-static char dir[] = "/tmp/askue-test-rules.XXXXXX";
 
 static void put(const char *name, const char *text)
 {
@@ -118,23 +119,9 @@ static void broken_tables(void **state)
 	refuses("calendar.csv", "date,kind,source\n\"2026-01-09,holiday,x\n", "CSV");
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	char cmd[700];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	return system(cmd);
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	return mkdtemp(dir) ? 0 : -1;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {cmocka_unit_test(shipped_tables),
 	                                   cmocka_unit_test(broken_tables)};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }
