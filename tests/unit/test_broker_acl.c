@@ -17,7 +17,8 @@
 #include "concentrator.h"
 #include "registry.h"
 
-static char dir[] = "/tmp/askue-test-broker-acl.XXXXXX";
+#include "tmpdir.h"
+
 static char path[600];
 static char pw_m1[ASKUE_SECRET_TEXT_BUF], pw_c1[ASKUE_SECRET_TEXT_BUF];
 
@@ -320,18 +321,10 @@ static void older_schema_loads_what_it_has(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	if (askue_cred_init() != ASKUE_OK || !mkdtemp(dir))
+	if (askue_cred_init() != ASKUE_OK || tmpdir_setup(state) != 0)
 		return -1;
 	make_ledger();
 	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	char cmd[700];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	return system(cmd);
 }
 
 int main(void)
@@ -344,5 +337,5 @@ int main(void)
 		cmocka_unit_test(revoked_between_tables),
 		cmocka_unit_test(older_schema_loads_what_it_has),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, tmpdir_teardown);
 }
