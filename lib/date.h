@@ -27,7 +27,7 @@ const char *askue_tz_name(void);
 ASKUE_MUST enum askue_err askue_date_parse(const char *s, struct askue_date *out);
 char *askue_date_format(struct askue_date d, char *buf);
 struct askue_date askue_date_from_ymd(int y, int m, int d); /* caller checked */
-void askue_date_ymd(struct askue_date d, int *y, int *m, int *dd);
+void askue_date_ymd(struct askue_date date, int *y, int *m, int *d);
 int askue_date_valid_ymd(int y, int m, int d);
 struct askue_date askue_date_add_days(struct askue_date d, int32_t n);
 /* Same day of month n months later, clamped to the month's last day. */
