@@ -83,8 +83,10 @@ static void copy_text(char *dst, size_t size, const char *src)
 	snprintf(dst, size, "%s", src ? src : "");
 }
 
+/* A date column: 1 and *out when it holds a date, else 0 and day 0. */
 static int column_date(sqlite3_stmt *st, int col, struct askue_date *out)
 {
+	out->days = 0;
 	if (sqlite3_column_type(st, col) == SQLITE_NULL)
 		return 0;
 	return askue_date_parse(askue_column_text(st, col), out) == ASKUE_OK;
@@ -427,7 +429,7 @@ enum askue_err askue_meter_dismantle_tx(struct askue_ledger *l, const char *seri
 	}
 	int64_t inst_id = sqlite3_column_int64(st, 0);
 	struct askue_date installed;
-	column_date(st, 1, &installed);
+	column_date(st, 1, &installed); /* NOT NULL in the schema */
 	char account[ASKUE_ACCOUNT_BUF];
 	copy_text(account, sizeof account, askue_column_text(st, 2));
 	sqlite3_reset(st);
