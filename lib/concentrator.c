@@ -112,17 +112,11 @@ static enum askue_err bind_one(struct askue_ledger *l, const struct askue_concen
 		" LEFT JOIN concentrator c ON c.id = m.concentrator_id WHERE m.serial = ?";
 	static const char set[] = "UPDATE meter SET concentrator_id = ? WHERE id = ?";
 	sqlite3_stmt *st;
-	enum askue_err err = askue_ledger_stmt(l, find, &st);
+	enum askue_err err = askue_ledger_row(l, find, serial, &st);
+	if (err == ASKUE_ERR_NOT_FOUND)
+		return askue_err_set(err, "meter %s: no such meter", serial);
 	if (err)
 		return err;
-	askue_bind_text(st, 1, serial);
-	int rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE)
-			return askue_ledger_fail(l, rc, "meter");
-		return askue_err_set(ASKUE_ERR_NOT_FOUND, "meter %s: no such meter", serial);
-	}
 	int64_t id = sqlite3_column_int64(st, 0);
 	int dismantled = !strcmp(askue_column_text(st, 1), "dismantled");
 	char prev[ASKUE_SERIAL_BYTES_MAX + 1];

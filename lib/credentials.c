@@ -258,17 +258,11 @@ static enum askue_err concentrator_tx(struct askue_ledger *l, const char *ident,
 		"UPDATE concentrator SET secret_salt = ?1, secret_hash = ?2, secret_issued = ?3"
 		" WHERE ident = ?4";
 	sqlite3_stmt *st;
-	enum askue_err err = askue_ledger_stmt(l, find, &st);
+	enum askue_err err = askue_ledger_row(l, find, ident, &st);
+	if (err == ASKUE_ERR_NOT_FOUND)
+		return askue_err_set(err, "concentrator %s: no such concentrator", ident);
 	if (err)
 		return err;
-	askue_bind_text(st, 1, ident);
-	int rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE)
-			return askue_ledger_fail(l, rc, "concentrator");
-		return askue_err_set(ASKUE_ERR_NOT_FOUND, "concentrator %s: no such concentrator", ident);
-	}
 	int replaced = sqlite3_column_int(st, 0);
 	sqlite3_reset(st);
 	if ((err = refuse_taken(l, "concentrator", ident)))

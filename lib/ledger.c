@@ -257,6 +257,23 @@ enum askue_err askue_ledger_step_done(struct askue_ledger *l, sqlite3_stmt *st, 
 	return err;
 }
 
+enum askue_err askue_ledger_row(struct askue_ledger *l, const char *sql, const char *key,
+                                sqlite3_stmt **out)
+{
+	sqlite3_stmt *st;
+	enum askue_err err = askue_ledger_stmt(l, sql, &st);
+	if (err)
+		return err;
+	askue_bind_text(st, 1, key ? key : "");
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*out = st;
+		return ASKUE_OK;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? ASKUE_ERR_NOT_FOUND : askue_ledger_fail(l, rc, "lookup");
+}
+
 void askue_bind_text(sqlite3_stmt *st, int idx, const char *s)
 {
 	if (s)

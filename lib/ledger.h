@@ -48,6 +48,13 @@ enum askue_err askue_ledger_fail(struct askue_ledger *l, int rc, const char *wha
 ASKUE_MUST enum askue_err askue_ledger_step_done(struct askue_ledger *l, sqlite3_stmt *st,
                                                  const char *what);
 
+/* Look a row up by one text key: binds key as ?1 to the cached statement
+ * of sql and steps. ASKUE_OK: *out is on the row (read it, then
+ * sqlite3_reset it). ASKUE_ERR_NOT_FOUND: no row, and no message — the
+ * caller says what was not found. Other errors carry the ledger's message. */
+ASKUE_MUST enum askue_err askue_ledger_row(struct askue_ledger *l, const char *sql,
+                                           const char *key, sqlite3_stmt **out);
+
 /* Bind helpers: NULL text binds SQL NULL. Index is 1-based. */
 void askue_bind_text(sqlite3_stmt *st, int idx, const char *s);
 const char *askue_column_text(sqlite3_stmt *st, int col); /* "" for NULL */

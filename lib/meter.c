@@ -212,18 +212,11 @@ enum askue_err askue_meter_get(struct askue_ledger *l, const char *serial, struc
 		" LEFT JOIN subscriber s ON s.id = i.subscriber_id"
 		" WHERE m.serial = ?";
 	sqlite3_stmt *st;
-	enum askue_err err = askue_ledger_stmt(l, sql, &st);
+	enum askue_err err = askue_ledger_row(l, sql, serial, &st);
+	if (err == ASKUE_ERR_NOT_FOUND)
+		return askue_err_set(err, "meter %s: no such meter", serial ? serial : "");
 	if (err)
 		return err;
-	askue_bind_text(st, 1, serial ? serial : "");
-	int rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE)
-			return askue_ledger_fail(l, rc, "meter");
-		return askue_err_set(ASKUE_ERR_NOT_FOUND, "meter %s: no such meter",
-		                     serial ? serial : "");
-	}
 	struct askue_meter *m = out;
 	memset(m, 0, sizeof *m);
 	m->id = sqlite3_column_int64(st, 0);
