@@ -75,6 +75,27 @@ void cli_getopt_reset(void)
 	opterr = 0;
 }
 
+int cli_string_options(struct askue_cli *cli, int argc, char **argv, const char *const *names,
+                       const char **values)
+{
+	struct option opts[9] = {{0, 0, 0, 0}};
+	int n = 0;
+	for (; names[n]; n++) {
+		if (n == 8)
+			return cli_usage(cli, "internal: too many options");
+		opts[n] = (struct option){names[n], required_argument, 0, 'A' + n};
+		values[n] = NULL;
+	}
+	int c;
+	cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		if (c < 'A' || c >= 'A' + n)
+			return cli_bad_option(cli, c, argv);
+		values[c - 'A'] = optarg;
+	}
+	return 0;
+}
+
 int cli_bad_option(struct askue_cli *cli, int c, char **argv)
 {
 	if (c == ':')

@@ -48,6 +48,12 @@ ASKUE_MUST enum askue_err cli_date(const char *option, const char *text, struct 
 ASKUE_MUST enum askue_err cli_int(const char *option, const char *text, int lo, int hi, int *out);
 /* Reset getopt for a command's own options (argv[0] is the command). */
 void cli_getopt_reset(void);
+/* Parse a command's string options, all of the form --NAME VALUE:
+ * names[] ends with NULL, values[i] gets the value of names[i] (NULL when
+ * not given). Returns 0 with optind at the first operand, or the exit
+ * status of a usage error it reported. At most 8 names. */
+int cli_string_options(struct askue_cli *cli, int argc, char **argv, const char *const *names,
+                       const char **values);
 /* Standard unknown/missing-argument handling for getopt_long's '?' and ':'. */
 int cli_bad_option(struct askue_cli *cli, int c, char **argv);
 

@@ -217,16 +217,11 @@ int cmd_concentrator_credentials(struct askue_cli *cli, int argc, char **argv)
 
 int cmd_service_credentials(struct askue_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {{"name", required_argument, 0, 'n'}, {0, 0, 0, 0}};
-	const char *name = NULL;
-	int c;
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		if (c == 'n')
-			name = optarg;
-		else
-			return cli_bad_option(cli, c, argv);
-	}
+	static const char *const names[] = {"name", NULL};
+	const char *name;
+	int rc = cli_string_options(cli, argc, argv, names, &name);
+	if (rc)
+		return rc;
 	if (argc - optind != 1)
 		return cli_usage(cli, "expected ROLE (ingestor | relay | jobs | stale | events)");
 	enum askue_role role;

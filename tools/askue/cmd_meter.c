@@ -109,19 +109,12 @@ int cmd_meter_show(struct askue_cli *cli, int argc, char **argv)
 /* SERIAL [ACCOUNT] --date D [--reading KWH[,KWH..]] */
 static int install_or_dismantle(struct askue_cli *cli, int argc, char **argv, int install)
 {
-	static const struct option opts[] = {
-		{"date", required_argument, 0, 'd'}, {"reading", required_argument, 0, 'r'}, {0, 0, 0, 0}};
-	const char *date = NULL, *reading = NULL;
-	int c;
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		if (c == 'd')
-			date = optarg;
-		else if (c == 'r')
-			reading = optarg;
-		else
-			return cli_bad_option(cli, c, argv);
-	}
+	static const char *const names[] = {"date", "reading", NULL};
+	const char *v[2];
+	int rc = cli_string_options(cli, argc, argv, names, v);
+	if (rc)
+		return rc;
+	const char *date = v[0], *reading = v[1];
 	int want = install ? 2 : 1;
 	if (argc - optind != want)
 		return cli_usage(cli, install ? "expected SERIAL ACCOUNT" : "expected SERIAL");
@@ -172,15 +165,11 @@ int cmd_meter_dismantle(struct askue_cli *cli, int argc, char **argv)
 
 int cmd_meter_verify(struct askue_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {{"date", required_argument, 0, 'd'}, {0, 0, 0, 0}};
-	const char *date = NULL;
-	int c;
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		if (c != 'd')
-			return cli_bad_option(cli, c, argv);
-		date = optarg;
-	}
+	static const char *const names[] = {"date", NULL};
+	const char *date;
+	int rc = cli_string_options(cli, argc, argv, names, &date);
+	if (rc)
+		return rc;
 	if (argc - optind != 1)
 		return cli_usage(cli, "expected SERIAL");
 	if (!date)

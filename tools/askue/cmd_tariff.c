@@ -6,19 +6,12 @@
 
 int cmd_tariff_add(struct askue_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"zones", required_argument, 0, 'z'}, {"date", required_argument, 0, 'd'}, {0, 0, 0, 0}};
-	const char *zones = NULL, *date = NULL;
-	int c;
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		if (c == 'z')
-			zones = optarg;
-		else if (c == 'd')
-			date = optarg;
-		else
-			return cli_bad_option(cli, c, argv);
-	}
+	static const char *const names[] = {"zones", "date", NULL};
+	const char *v[2];
+	int rc = cli_string_options(cli, argc, argv, names, v);
+	if (rc)
+		return rc;
+	const char *zones = v[0], *date = v[1];
 	if (argc - optind != 1)
 		return cli_usage(cli, "expected NAME");
 	struct askue_date d = askue_date_today();
@@ -40,16 +33,11 @@ int cmd_tariff_add(struct askue_cli *cli, int argc, char **argv)
 
 int cmd_tariff_price(struct askue_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {{"from", required_argument, 0, 'f'}, {0, 0, 0, 0}};
-	const char *from = NULL;
-	int c;
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		if (c == 'f')
-			from = optarg;
-		else
-			return cli_bad_option(cli, c, argv);
-	}
+	static const char *const names[] = {"from", NULL};
+	const char *from;
+	int rc = cli_string_options(cli, argc, argv, names, &from);
+	if (rc)
+		return rc;
 	if (argc - optind < 2)
 		return cli_usage(cli, "expected NAME ZONE=RUB_PER_KWH..");
 	if (!from)
@@ -88,16 +76,11 @@ int cmd_tariff_price(struct askue_cli *cli, int argc, char **argv)
 
 int cmd_tariff_choose(struct askue_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {{"from", required_argument, 0, 'f'}, {0, 0, 0, 0}};
-	const char *from = NULL;
-	int c;
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		if (c == 'f')
-			from = optarg;
-		else
-			return cli_bad_option(cli, c, argv);
-	}
+	static const char *const names[] = {"from", NULL};
+	const char *from;
+	int rc = cli_string_options(cli, argc, argv, names, &from);
+	if (rc)
+		return rc;
 	if (argc - optind != 2)
 		return cli_usage(cli, "expected ACCOUNT NAME");
 	if (!from)
