@@ -8,23 +8,6 @@
 
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/servers.sh"
 
-# die MESSAGE: fail the test now (each test runs in its own subshell).
-die() {
-	echo "    FAILED: $*" >&2
-	exit 1
-}
-
-# wait_for SECONDS CMD..: until CMD succeeds
-wait_for() {
-	local secs=$1 i
-	shift
-	for i in $(seq 1 $((secs * 10))); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # At the end of a test: the broker stops cleanly (the plugin's cleanup
 # joins its thread) and the sanitizers said nothing.
 broker_down() {

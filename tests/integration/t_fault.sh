@@ -11,11 +11,6 @@
 
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/servers.sh"
 
-die() {
-	echo "    FAILED: $*" >&2
-	exit 1
-}
-
 F_METERS=400          # 4 concentrators of 100 meters
 F_DAYS=500            # daily readings: 400 x 500 = 200,000
 F_BACKLOG=50          # readings per message: 4,000 messages

@@ -4,11 +4,6 @@
 
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/servers.sh"
 
-die() {
-	echo "    FAILED: $*" >&2
-	exit 1
-}
-
 # Readings of meter F1 as the ingestor writes them (DESIGN.md `reading`):
 # 2026-11-10 00:00 MSK 1000.000 kWh, 2026-11-11 00:00 MSK 1024.000 kWh.
 fc_up() {

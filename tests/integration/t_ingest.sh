@@ -9,11 +9,6 @@
 
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/servers.sh"
 
-die() {
-	echo "    FAILED: $*" >&2
-	exit 1
-}
-
 # check EXPECTED ACTUAL WHAT: eq that ends the test when it fails
 check() {
 	eq "$@" || exit 1

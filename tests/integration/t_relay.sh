@@ -11,21 +11,6 @@
 
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/servers.sh"
 
-die() {
-	echo "    FAILED: $*" >&2
-	exit 1
-}
-
-wait_for() {
-	local secs=$1 i
-	shift
-	for i in $(seq 1 $((secs * 10))); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 RELAY_PID=""
 SUB_PID=""
 # At the end of every test: nothing left running, and no sanitizer report

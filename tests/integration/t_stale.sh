@@ -11,10 +11,6 @@
 
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/servers.sh"
 
-die() {
-	echo "    FAILED: $*" >&2
-	exit 1
-}
 check() { eq "$@" || exit 1; }
 
 ING_PID=""

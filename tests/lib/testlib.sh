@@ -10,6 +10,8 @@
 #                           and say PATTERN (grep -E) on stderr
 #   eq EXPECTED ACTUAL [what]
 #   jqeq FILTER EXPECTED    jq FILTER over $OUT must print EXPECTED
+#   die MESSAGE             fail the test now (each test runs in a subshell)
+#   wait_for SECONDS CMD..  until CMD succeeds, polling every 0.1 s
 
 askue() { "$ASKUE_BUILD/askue" "$@"; }
 
@@ -62,4 +64,19 @@ jqeq() {
 		return 1
 	}
 	eq "$2" "$got" "jq $1"
+}
+
+die() {
+	echo "    FAILED: $*" >&2
+	exit 1
+}
+
+wait_for() {
+	local secs=$1 i
+	shift
+	for i in $(seq 1 $((secs * 10))); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
 }
