@@ -202,6 +202,234 @@ const char *const askue_schema_migrations[] = {
 	"  PRIMARY KEY (alert_id, meter)\n"
 	") STRICT, WITHOUT ROWID;\n"
 	"CREATE INDEX alert_meter_meter ON alert_meter(meter);\n",
+
+	/* 5: billing (docs/billing.md). The subscriber's norm determinants; the
+	 * rollup's per meter-day cache of InfluxDB readings (rebuilt from
+	 * InfluxDB by `job rollup`, pruned after [rollup] keep_days); invoices,
+	 * their lines and the readings behind each line (billing determinants);
+	 * the account's postings, whose sum is the balance. Postings are
+	 * immutable: a mistake is corrected by a new posting. Amounts: + is what
+	 * the subscriber owes, - what was paid or credited. */
+	"ALTER TABLE subscriber ADD COLUMN residents INTEGER NOT NULL DEFAULT 1\n"
+	"  CHECK (residents BETWEEN 0 AND 99);\n"
+	"ALTER TABLE subscriber ADD COLUMN rooms INTEGER NOT NULL DEFAULT 1\n"
+	"  CHECK (rooms BETWEEN 1 AND 99);\n"
+	"ALTER TABLE subscriber ADD COLUMN stove TEXT NOT NULL DEFAULT 'gas'\n"
+	"  CHECK (stove IN ('gas','electric'));\n"
+	"ALTER TABLE subscriber ADD COLUMN settlement TEXT NOT NULL DEFAULT 'urban'\n"
+	"  CHECK (settlement IN ('urban','rural'));\n"
+
+	/* day: local date 'YYYY-MM-DD'; first/last: the earliest and newest
+	 * reading of that local day (ts UTC s, registers Wh: r0 = 1.8.0,
+	 * r1..r3 = T1..T3, NULL when absent). */
+	"CREATE TABLE meter_day (\n"
+	"  serial TEXT NOT NULL,\n"
+	"  day TEXT NOT NULL,\n"
+	"  readings INTEGER NOT NULL CHECK (readings > 0),\n"
+	"  first_ts INTEGER NOT NULL,\n"
+	"  first_r0_wh INTEGER NOT NULL, first_r1_wh INTEGER, first_r2_wh INTEGER,"
+	" first_r3_wh INTEGER,\n"
+	"  last_ts INTEGER NOT NULL,\n"
+	"  last_r0_wh INTEGER NOT NULL, last_r1_wh INTEGER, last_r2_wh INTEGER,"
+	" last_r3_wh INTEGER,\n"
+	"  CHECK (last_ts >= first_ts),\n"
+	"  PRIMARY KEY (serial, day)\n"
+	") STRICT, WITHOUT ROWID;\n"
+	"CREATE INDEX meter_day_day ON meter_day(day);\n"
+	/* Which local days the rollup has done, and when (a rerun redoes). */
+	"CREATE TABLE rollup_day (\n"
+	"  day TEXT PRIMARY KEY,\n"
+	"  done INTEGER NOT NULL,\n"
+	"  meters INTEGER NOT NULL,\n"
+	"  readings INTEGER NOT NULL\n"
+	") STRICT;\n"
+
+	/* One billing run of a period (a dry run writes nothing). */
+	"CREATE TABLE billing_run (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  period TEXT NOT NULL,\n"
+	"  kind TEXT NOT NULL DEFAULT 'billing' CHECK (kind IN ('billing','recalculation')),\n"
+	"  started INTEGER NOT NULL,\n"
+	"  finished INTEGER,\n"
+	"  issued INTEGER NOT NULL DEFAULT 0,\n"
+	"  details TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(details))\n"
+	") STRICT;\n"
+
+	/* An invoice: one per subscriber and period, never edited except its
+	 * status (current -> paid | superseded, journaled). Money fields are
+	 * what the document shows: previous_kop = balance before it (debt +,
+	 * credit -) net of payments_kop, penalties_kop and corrections_kop
+	 * posted since the last invoice; charges_kop = sum of its energy
+	 * lines; total_kop = what to pay = the balance after it. */
+	"CREATE TABLE invoice (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  number TEXT NOT NULL UNIQUE,\n"
+	"  subscriber_id INTEGER NOT NULL REFERENCES subscriber(id),\n"
+	"  period TEXT NOT NULL,\n"
+	"  issued TEXT NOT NULL,\n"
+	"  due TEXT NOT NULL,\n"
+	"  run_id INTEGER REFERENCES billing_run(id),\n"
+	"  previous_kop INTEGER NOT NULL,\n"
+	"  payments_kop INTEGER NOT NULL DEFAULT 0,\n"
+	"  penalties_kop INTEGER NOT NULL DEFAULT 0,\n"
+	"  corrections_kop INTEGER NOT NULL DEFAULT 0,\n"
+	"  charges_kop INTEGER NOT NULL,\n"
+	"  total_kop INTEGER NOT NULL,\n"
+	"  estimated INTEGER NOT NULL DEFAULT 0 CHECK (estimated IN (0,1)),\n"
+	"  status TEXT NOT NULL DEFAULT 'current' CHECK (status IN ('current','paid','superseded')),\n"
+	"  details TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(details)),\n"
+	"  UNIQUE (subscriber_id, period)\n"
+	") STRICT;\n"
+	"CREATE INDEX invoice_period ON invoice(period);\n"
+	"CREATE INDEX invoice_status ON invoice(status, due);\n"
+	/* A line: one zone at one price (a price change inside the period, or a
+	 * volume band, splits a zone into several lines). */
+	"CREATE TABLE invoice_line (\n"
+	"  invoice_id INTEGER NOT NULL REFERENCES invoice(id),\n"
+	"  line_no INTEGER NOT NULL,\n"
+	"  zone TEXT NOT NULL,\n"
+	"  zone_idx INTEGER NOT NULL CHECK (zone_idx BETWEEN 0 AND 3),\n"
+	"  wh INTEGER NOT NULL,\n"
+	"  price_micro_rub INTEGER NOT NULL,\n"
+	"  amount_kop INTEGER NOT NULL,\n"
+	"  tariff TEXT NOT NULL,\n"
+	"  price_from TEXT NOT NULL,\n"
+	"  days_from TEXT NOT NULL,\n"
+	"  days_to TEXT NOT NULL,\n"
+	"  band INTEGER NOT NULL DEFAULT 0,\n"
+	"  how TEXT NOT NULL DEFAULT 'measured',\n"
+	"  note TEXT NOT NULL DEFAULT '',\n"
+	"  PRIMARY KEY (invoice_id, line_no)\n"
+	") STRICT, WITHOUT ROWID;\n"
+	/* The register values behind an invoice: per meter and zone, the value
+	 * at the start and the end of the span the meter served in the period,
+	 * each with its moment and how it was obtained (reading, interpolated,
+	 * installation, removal, previous invoice, estimated). */
+	"CREATE TABLE invoice_reading (\n"
+	"  invoice_id INTEGER NOT NULL REFERENCES invoice(id),\n"
+	"  seq INTEGER NOT NULL,\n"
+	"  serial TEXT NOT NULL,\n"
+	"  zone_idx INTEGER NOT NULL CHECK (zone_idx BETWEEN 0 AND 3),\n"
+	"  start_ts INTEGER NOT NULL,\n"
+	"  start_wh INTEGER NOT NULL,\n"
+	"  start_how TEXT NOT NULL,\n"
+	"  end_ts INTEGER NOT NULL,\n"
+	"  end_wh INTEGER NOT NULL,\n"
+	"  end_how TEXT NOT NULL,\n"
+	"  wh INTEGER NOT NULL,\n"
+	"  note TEXT NOT NULL DEFAULT '',\n"
+	"  PRIMARY KEY (invoice_id, seq)\n"
+	") STRICT, WITHOUT ROWID;\n"
+	"CREATE INDEX invoice_reading_serial ON invoice_reading(serial, end_ts);\n"
+
+	/* Correction documents (credit or debit) for an issued period. */
+	"CREATE TABLE correction (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  number TEXT NOT NULL UNIQUE,\n"
+	"  subscriber_id INTEGER NOT NULL REFERENCES subscriber(id),\n"
+	"  invoice_id INTEGER NOT NULL REFERENCES invoice(id),\n"
+	"  period TEXT NOT NULL,\n"
+	"  date TEXT NOT NULL,\n"
+	"  amount_kop INTEGER NOT NULL CHECK (amount_kop != 0),\n"
+	"  reason TEXT NOT NULL CHECK (length(reason) > 0),\n"
+	"  run_id INTEGER REFERENCES billing_run(id),\n"
+	"  details TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(details))\n"
+	") STRICT;\n"
+	"CREATE INDEX correction_invoice ON correction(invoice_id);\n"
+
+	/* The account: every amount that changes a subscriber's balance.
+	 * kind invoice|correction|penalty: + owed (a credit correction is -);
+	 * kind payment: -. period: the billing period a charge belongs to
+	 * (NULL for a payment); date: the business date it counts from. */
+	"CREATE TABLE posting (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  subscriber_id INTEGER NOT NULL REFERENCES subscriber(id),\n"
+	"  kind TEXT NOT NULL CHECK (kind IN ('invoice','payment','penalty','correction')),\n"
+	"  date TEXT NOT NULL,\n"
+	"  period TEXT,\n"
+	"  amount_kop INTEGER NOT NULL,\n"
+	"  invoice_id INTEGER REFERENCES invoice(id),\n"
+	"  correction_id INTEGER REFERENCES correction(id),\n"
+	"  payment_id INTEGER,\n"
+	"  accrual_id INTEGER,\n"
+	"  created INTEGER NOT NULL,\n"
+	"  CHECK ((kind = 'payment') = (amount_kop < 0 AND payment_id IS NOT NULL))\n"
+	") STRICT;\n"
+	"CREATE INDEX posting_subscriber ON posting(subscriber_id, id);\n"
+	"CREATE TRIGGER posting_no_update BEFORE UPDATE ON posting\n"
+	"  BEGIN SELECT RAISE(ABORT, 'postings are immutable: post a correction'); END;\n"
+	"CREATE TRIGGER posting_no_delete BEFORE DELETE ON posting\n"
+	"  BEGIN SELECT RAISE(ABORT, 'postings are immutable: post a correction'); END;\n",
+
+	/* 6: payments (docs/payments.md). A payment is posted once per bank
+	 * reference; a row that cannot be posted (unknown account, malformed)
+	 * waits in suspense with its reason until an accountant assigns it.
+	 * allocation: which period charge (an invoice or debit-correction
+	 * posting) a payment settled, how much, on which date: the penalty
+	 * base of that period falls from the next day. */
+	"CREATE TABLE payment (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  subscriber_id INTEGER NOT NULL REFERENCES subscriber(id),\n"
+	"  amount_kop INTEGER NOT NULL CHECK (amount_kop > 0),\n"
+	"  date TEXT NOT NULL,\n"
+	"  ref TEXT UNIQUE,\n"
+	"  source TEXT NOT NULL,\n"
+	"  created INTEGER NOT NULL\n"
+	") STRICT;\n"
+	"CREATE INDEX payment_subscriber ON payment(subscriber_id, date);\n"
+	"CREATE TABLE payment_suspense (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  source TEXT NOT NULL,\n"
+	"  line INTEGER NOT NULL DEFAULT 0,\n"
+	"  raw TEXT NOT NULL,\n"
+	"  account TEXT NOT NULL DEFAULT '',\n"
+	"  amount_kop INTEGER,\n"
+	"  date TEXT,\n"
+	"  ref TEXT,\n"
+	"  reason TEXT NOT NULL,\n"
+	"  created INTEGER NOT NULL,\n"
+	"  status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open','assigned','rejected')),\n"
+	"  payment_id INTEGER REFERENCES payment(id),\n"
+	"  resolved INTEGER,\n"
+	"  note TEXT NOT NULL DEFAULT ''\n"
+	") STRICT;\n"
+	"CREATE UNIQUE INDEX payment_suspense_ref ON payment_suspense(ref)\n"
+	"  WHERE ref IS NOT NULL AND ref != '' AND status = 'open';\n"
+	"CREATE TABLE allocation (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  payment_id INTEGER NOT NULL REFERENCES payment(id),\n"
+	"  charge_posting_id INTEGER NOT NULL REFERENCES posting(id),\n"
+	"  amount_kop INTEGER NOT NULL CHECK (amount_kop > 0),\n"
+	"  date TEXT NOT NULL\n"
+	") STRICT;\n"
+	"CREATE INDEX allocation_charge ON allocation(charge_posting_id);\n"
+	"CREATE INDEX allocation_payment ON allocation(payment_id);\n",
+
+	/* 7: penalties (docs/penalties.md). Per period charge (an invoice's
+	 * energy charge, with its corrections), the penalty accrued from its
+	 * due date through a date: cumulative_kop is the whole penalty of that
+	 * charge up to and including `through`, computed afresh and rounded
+	 * once; each run posts the difference against what was posted before
+	 * (a late payment makes it negative: a correcting entry). */
+	"CREATE TABLE penalty_accrual (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  subscriber_id INTEGER NOT NULL REFERENCES subscriber(id),\n"
+	"  charge_posting_id INTEGER NOT NULL REFERENCES posting(id),\n"
+	"  through TEXT NOT NULL,\n"
+	"  cumulative_kop INTEGER NOT NULL CHECK (cumulative_kop >= 0),\n"
+	"  posted_kop INTEGER NOT NULL,\n"
+	"  posting_id INTEGER REFERENCES posting(id),\n"
+	"  details TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(details)),\n"
+	"  created INTEGER NOT NULL\n"
+	") STRICT;\n"
+	"CREATE INDEX penalty_accrual_charge ON penalty_accrual(charge_posting_id, id);\n"
+	"CREATE INDEX penalty_accrual_subscriber ON penalty_accrual(subscriber_id, id);\n"
+	/* Invoices journaled overdue (once each). */
+	"CREATE TABLE invoice_overdue (\n"
+	"  invoice_id INTEGER PRIMARY KEY REFERENCES invoice(id),\n"
+	"  date TEXT NOT NULL,\n"
+	"  unpaid_kop INTEGER NOT NULL\n"
+	") STRICT;\n",
 };
 
 const int askue_schema_count =
