@@ -34,6 +34,22 @@
 #define ASKUE_EV_SERVICE_CREDENTIALS "service_credentials_issued"
 #define ASKUE_EV_SERVICE_REVOKED "service_credentials_revoked"
 
+/* Readings, billing, payments and penalties (subject: the serial, the
+ * period, or the account number). */
+#define ASKUE_EV_READING_ENTERED "reading_entered"       /* a manual reading */
+#define ASKUE_EV_READING_CORRECTED "reading_corrected"   /* ... replacing one */
+#define ASKUE_EV_METER_DATA_RECEIVED "meter_data_received" /* rollup, per day */
+#define ASKUE_EV_BILLING_DAY "billing_day_came"
+#define ASKUE_EV_INVOICE_ISSUED "invoice_issued"
+#define ASKUE_EV_INVOICE_SUPERSEDED "invoice_superseded"
+#define ASKUE_EV_INVOICE_PAID "invoice_paid"
+#define ASKUE_EV_INVOICE_OVERDUE "invoice_overdue"
+#define ASKUE_EV_CORRECTION_MADE "correction_made"
+#define ASKUE_EV_PAYMENT_TAKEN "payment_taken"
+#define ASKUE_EV_PAYMENT_SUSPENDED "payment_suspended"   /* into suspense */
+#define ASKUE_EV_PAYMENT_ASSIGNED "payment_assigned"     /* out of suspense */
+#define ASKUE_EV_PENALTY_ACCRUED "penalty_accrued"
+
 /* Add an integer to a JSON object as an exact decimal (cJSON would print
  * it through a double with sprintf and check it with sscanf: slow in bulk,
  * and inexact past 2^53). Returns the item, NULL on no memory. */
