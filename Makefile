@@ -20,9 +20,10 @@
 #   tests/unit/test_*.c      -> one cmocka binary each
 
 CC      ?= cc
-PKGS    := sqlite3 inih libcsv libcjson libsodium libcurl libmosquitto ncursesw
+# libharu (-lhpdf, invoice PDFs) has no pkg-config file on Debian.
+PKGS    := sqlite3 inih libcsv libcjson libsodium libcurl libmosquitto ncursesw libqrencode
 PKG_CFLAGS := $(shell pkg-config --cflags $(filter-out libcsv,$(PKGS)) 2>/dev/null)
-PKG_LIBS   := -Wl,--as-needed $(shell pkg-config --libs $(filter-out libcsv,$(PKGS)) 2>/dev/null) -lcsv -lpaho-mqtt3as -lpthread -lm
+PKG_LIBS   := -Wl,--as-needed $(shell pkg-config --libs $(filter-out libcsv,$(PKGS)) 2>/dev/null) -lcsv -lpaho-mqtt3as -lhpdf -lpthread -lm
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla \
            -Wno-format-nonliteral -Wno-format-truncation
