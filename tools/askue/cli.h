@@ -98,5 +98,11 @@ int cmd_alert_resolve(struct askue_cli *, int, char **);
 int cmd_job(struct askue_cli *, int, char **);
 int cmd_meter_check(struct askue_cli *, int, char **);
 int cmd_report_completeness(struct askue_cli *, int, char **);
+int cmd_invoice_list(struct askue_cli *, int, char **);
+int cmd_invoice_show(struct askue_cli *, int, char **);
+/* An invoice whole as JSON (DESIGN.md: number, account, period, due, total,
+ * lines ...), for invoice show and whoever prints one. */
+struct askue_invoice;
+cJSON *cli_json_invoice(const struct askue_invoice *inv);
 
 #endif

@@ -58,6 +58,8 @@ static const struct cli_command commands[] = {
 	 "SERIAL --date D [--time HH:MM] --reading KWH[,KWH..]   (a field check)"},
 	{"report", "completeness", cmd_report_completeness,
 	 "--date D [--csv FILE] [--missing-csv FILE]"},
+	{"invoice", "list", cmd_invoice_list, "ACCOUNT"},
+	{"invoice", "show", cmd_invoice_show, "NUMBER   (explains every number)"},
 	{"config", "example", cmd_config_example, "(prints every setting with its default)"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
