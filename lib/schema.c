@@ -364,9 +364,11 @@ const char *const askue_schema_migrations[] = {
 	/* 6: payments (docs/payments.md). A payment is posted once per bank
 	 * reference; a row that cannot be posted (unknown account, malformed)
 	 * waits in suspense with its reason until an accountant assigns it.
-	 * allocation: which period charge (an invoice or debit-correction
-	 * posting) a payment settled, how much, on which date: the penalty
-	 * base of that period falls from the next day. */
+	 * allocation: which charge (a posting with amount > 0: an invoice, a
+	 * debit correction, a penalty) which credit (a posting with amount < 0:
+	 * a payment — payment_id set —, a credit correction, a penalty
+	 * reversal) settled, how much, on which date: the penalty base of that
+	 * period falls from the next day. */
 	"CREATE TABLE payment (\n"
 	"  id INTEGER PRIMARY KEY,\n"
 	"  subscriber_id INTEGER NOT NULL REFERENCES subscriber(id),\n"
@@ -395,22 +397,29 @@ const char *const askue_schema_migrations[] = {
 	") STRICT;\n"
 	"CREATE UNIQUE INDEX payment_suspense_ref ON payment_suspense(ref)\n"
 	"  WHERE ref IS NOT NULL AND ref != '' AND status = 'open';\n"
+	"CREATE INDEX payment_suspense_row ON payment_suspense(source, line);\n"
+	"CREATE INDEX payment_suspense_status ON payment_suspense(status, id);\n"
 	"CREATE TABLE allocation (\n"
 	"  id INTEGER PRIMARY KEY,\n"
-	"  payment_id INTEGER NOT NULL REFERENCES payment(id),\n"
+	"  payment_id INTEGER REFERENCES payment(id),\n"
+	"  credit_posting_id INTEGER NOT NULL REFERENCES posting(id),\n"
 	"  charge_posting_id INTEGER NOT NULL REFERENCES posting(id),\n"
 	"  amount_kop INTEGER NOT NULL CHECK (amount_kop > 0),\n"
 	"  date TEXT NOT NULL\n"
 	") STRICT;\n"
 	"CREATE INDEX allocation_charge ON allocation(charge_posting_id);\n"
-	"CREATE INDEX allocation_payment ON allocation(payment_id);\n",
+	"CREATE INDEX allocation_credit ON allocation(credit_posting_id);\n"
+	"CREATE INDEX allocation_payment ON allocation(payment_id);\n"
+	"CREATE TRIGGER allocation_no_update BEFORE UPDATE ON allocation\n"
+	"  BEGIN SELECT RAISE(ABORT, 'allocations are immutable'); END;\n",
 
 	/* 7: penalties (docs/penalties.md). Per period charge (an invoice's
 	 * energy charge, with its corrections), the penalty accrued from its
 	 * due date through a date: cumulative_kop is the whole penalty of that
 	 * charge up to and including `through`, computed afresh and rounded
 	 * once; each run posts the difference against what was posted before
-	 * (a late payment makes it negative: a correcting entry). */
+	 * (a late payment makes it negative: a correcting entry) as a posting
+	 * of kind penalty whose accrual_id names the row. */
 	"CREATE TABLE penalty_accrual (\n"
 	"  id INTEGER PRIMARY KEY,\n"
 	"  subscriber_id INTEGER NOT NULL REFERENCES subscriber(id),\n"
@@ -418,7 +427,6 @@ const char *const askue_schema_migrations[] = {
 	"  through TEXT NOT NULL,\n"
 	"  cumulative_kop INTEGER NOT NULL CHECK (cumulative_kop >= 0),\n"
 	"  posted_kop INTEGER NOT NULL,\n"
-	"  posting_id INTEGER REFERENCES posting(id),\n"
 	"  details TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(details)),\n"
 	"  created INTEGER NOT NULL\n"
 	") STRICT;\n"
@@ -429,7 +437,25 @@ const char *const askue_schema_migrations[] = {
 	"  invoice_id INTEGER PRIMARY KEY REFERENCES invoice(id),\n"
 	"  date TEXT NOT NULL,\n"
 	"  unpaid_kop INTEGER NOT NULL\n"
-	") STRICT;\n",
+	") STRICT;\n"
+	/* The penalties job's working set (lib/accrual.c): every charge that
+	 * can bear a penalty (an invoice's energy charge, a debit correction)
+	 * with its due date, until it is settled in full and its penalty final
+	 * (closed = the run's date). The daily run visits only the open ones
+	 * past due; new charges are taken from the postings after the cursor
+	 * (counter 'penalty_posting_cursor'). */
+	"CREATE TABLE penalty_charge (\n"
+	"  charge_posting_id INTEGER PRIMARY KEY REFERENCES posting(id),\n"
+	"  subscriber_id INTEGER NOT NULL REFERENCES subscriber(id),\n"
+	"  invoice_id INTEGER REFERENCES invoice(id),\n"
+	"  period TEXT NOT NULL,\n"
+	"  due TEXT NOT NULL,\n"
+	"  base_kop INTEGER NOT NULL CHECK (base_kop > 0),\n"
+	"  closed TEXT\n"
+	") STRICT;\n"
+	"CREATE INDEX penalty_charge_open ON penalty_charge(due, subscriber_id) WHERE closed IS NULL;\n"
+	"CREATE INDEX penalty_charge_subscriber ON penalty_charge(subscriber_id);\n"
+	"INSERT INTO counter VALUES ('penalty_posting_cursor', 0);\n",
 };
 
 const int askue_schema_count =
