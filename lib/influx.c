@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "limits.h"
 
 struct askue_influx {
@@ -242,4 +244,141 @@ enum askue_err askue_influx_ping(struct askue_influx *ix)
 		return ASKUE_OK;
 	return askue_err_set(ASKUE_ERR_IO, "influx: %s/ping: %s", ix->base,
 	                     status ? "unexpected status" : ix->errbuf);
+}
+
+/* The state of a streamed query: bytes of the chunk still arriving. */
+struct stream {
+	struct askue_influx *ix;
+	askue_influx_series_fn *fn;
+	void *ctx;
+	char *buf;
+	size_t len, cap;
+	enum askue_err err; /* the first error: stops the transfer */
+};
+
+static enum askue_err stream_series(struct stream *s, const cJSON *series)
+{
+	const cJSON *name = cJSON_GetObjectItem(series, "name");
+	const cJSON *cols = cJSON_GetObjectItem(series, "columns");
+	const cJSON *vals = cJSON_GetObjectItem(series, "values");
+	if (!cJSON_IsArray(cols) || !cJSON_IsArray(vals))
+		return askue_err_set(ASKUE_ERR_IO, "influx: a series without columns or values");
+	return s->fn(cJSON_IsString(name) ? name->valuestring : "",
+	             cJSON_GetObjectItem(series, "tags"), cols, vals, s->ctx);
+}
+
+/* One chunk: {"results":[{"statement_id":0,"series":[...],"partial":true}]} */
+static enum askue_err stream_chunk(struct stream *s, const char *text, size_t len)
+{
+	cJSON *root = cJSON_ParseWithLength(text, len);
+	if (!root)
+		return askue_err_set(ASKUE_ERR_IO, "influx: a chunk of the answer is not JSON");
+	enum askue_err err = ASKUE_OK;
+	const cJSON *e = cJSON_GetObjectItem(root, "error"), *res;
+	if (cJSON_IsString(e))
+		err = askue_err_set(ASKUE_ERR_INVALID, "influx: query: %.512s", e->valuestring);
+	cJSON_ArrayForEach(res, cJSON_GetObjectItem(root, "results"))
+	{
+		if (err)
+			break;
+		e = cJSON_GetObjectItem(res, "error");
+		if (cJSON_IsString(e)) {
+			err = askue_err_set(ASKUE_ERR_INVALID, "influx: query: %.512s", e->valuestring);
+			break;
+		}
+		const cJSON *series;
+		cJSON_ArrayForEach(series, cJSON_GetObjectItem(res, "series"))
+		{
+			if ((err = stream_series(s, series)))
+				break;
+		}
+	}
+	cJSON_Delete(root);
+	return err;
+}
+
+/* Take the complete lines of the buffer; keep the incomplete rest. */
+static enum askue_err stream_lines(struct stream *s)
+{
+	size_t start = 0;
+	char *nl;
+	while ((nl = memchr(s->buf + start, '\n', s->len - start))) {
+		size_t n = (size_t)(nl - (s->buf + start));
+		enum askue_err err = n ? stream_chunk(s, s->buf + start, n) : ASKUE_OK;
+		if (err)
+			return err;
+		start += n + 1;
+	}
+	memmove(s->buf, s->buf + start, s->len - start);
+	s->len -= start;
+	return ASKUE_OK;
+}
+
+static size_t on_stream_body(char *data, size_t size, size_t nmemb, void *user)
+{
+	struct stream *s = user;
+	size_t n = size * nmemb;
+	if (s->err)
+		return 0;
+	if (s->len + n > s->cap) {
+		size_t cap = s->cap ? s->cap : 1 << 20;
+		while (cap < s->len + n)
+			cap *= 2;
+		if (cap > ASKUE_INFLUX_CHUNK_BYTES_MAX) {
+			s->err = askue_err_set(ASKUE_ERR_LIMIT, "influx: a chunk of the answer is over %d "
+			                       "bytes", ASKUE_INFLUX_CHUNK_BYTES_MAX);
+			return 0;
+		}
+		char *p = realloc(s->buf, cap);
+		if (!p) {
+			s->err = askue_err_set(ASKUE_ERR_NOMEM, "influx: out of memory");
+			return 0;
+		}
+		s->buf = p;
+		s->cap = cap;
+	}
+	memcpy(s->buf + s->len, data, n);
+	s->len += n;
+	s->err = stream_lines(s);
+	return s->err ? 0 : n;
+}
+
+static char *stream_url(struct askue_influx *ix, const char *q, int chunk_size)
+{
+	char *qe = curl_easy_escape(ix->curl, q, 0);
+	if (!qe)
+		return NULL;
+	size_t ulen = strlen(ix->base) + strlen(ix->db_escaped) + strlen(qe) + 96;
+	char *url = malloc(ulen);
+	if (url)
+		snprintf(url, ulen, "%s/query?db=%s&epoch=s&chunked=true&chunk_size=%d&q=%s", ix->base,
+		         ix->db_escaped, chunk_size, qe);
+	curl_free(qe);
+	return url;
+}
+
+enum askue_err askue_influx_query_stream(struct askue_influx *ix, const char *q,
+                                         int chunk_size, askue_influx_series_fn *fn, void *ctx)
+{
+	struct stream s = {.ix = ix, .fn = fn, .ctx = ctx};
+	char *url = stream_url(ix, q, chunk_size > 0 ? chunk_size : 10000);
+	if (!url)
+		return askue_err_set(ASKUE_ERR_NOMEM, "influx: out of memory");
+	curl_easy_setopt(ix->curl, CURLOPT_WRITEFUNCTION, on_stream_body);
+	curl_easy_setopt(ix->curl, CURLOPT_WRITEDATA, &s);
+	long status = request(ix, url, NULL, 0);
+	curl_easy_setopt(ix->curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(ix->curl, CURLOPT_WRITEDATA, ix);
+	free(url);
+	enum askue_err err = s.err;
+	if (!err && status == 0)
+		err = askue_err_set(ASKUE_ERR_IO, "influx: %s: %s", ix->base, ix->errbuf);
+	else if (!err && status != 200)
+		err = askue_err_set(status >= 500 ? ASKUE_ERR_IO : ASKUE_ERR_INVALID,
+		                    "influx: query failed (HTTP %ld): %.200s", status,
+		                    s.len ? s.buf : "");
+	else if (!err && s.len) /* a last chunk without its newline */
+		err = stream_chunk(&s, s.buf, s.len);
+	free(s.buf);
+	return err;
 }

@@ -54,6 +54,25 @@ ASKUE_MUST enum askue_err askue_influx_write_split(struct askue_influx *ix, cons
  * answer ("error" in the result) is ASKUE_ERR_INVALID. */
 ASKUE_MUST enum askue_err askue_influx_query(struct askue_influx *ix, const char *q,
                                              char **json_out);
+/* A streamed query (chunked=true): InfluxDB sends the answer as one JSON
+ * object per chunk of at most chunk_size rows, newline separated; each is
+ * parsed on arrival and handed over series by series, so an answer of a
+ * million rows is never held whole. fn gets the series' name, its tags
+ * (a JSON object, NULL without GROUP BY), its columns and the rows of this
+ * chunk (JSON arrays; cJSON numbers are doubles: integers are exact up to
+ * 2^53, far above any register in Wh). One series may come in several
+ * chunks (fn is called once per chunk). The trees are freed after fn
+ * returns. fn returns ASKUE_OK to go on, anything else stops the query and
+ * is returned. An "error" in any chunk is ASKUE_ERR_INVALID; a chunk larger
+ * than ASKUE_INFLUX_CHUNK_BYTES_MAX is ASKUE_ERR_LIMIT. Runs with epoch=s. */
+#define ASKUE_INFLUX_CHUNK_BYTES_MAX (64 * 1024 * 1024) /* 10k rows are ~1 MB */
+struct cJSON;
+typedef enum askue_err askue_influx_series_fn(const char *name, const struct cJSON *tags,
+                                              const struct cJSON *columns,
+                                              const struct cJSON *values, void *ctx);
+ASKUE_MUST enum askue_err askue_influx_query_stream(struct askue_influx *ix, const char *q,
+                                                    int chunk_size, askue_influx_series_fn *fn,
+                                                    void *ctx);
 /* CREATE DATABASE (idempotent). */
 ASKUE_MUST enum askue_err askue_influx_create_database(struct askue_influx *ix);
 /* GET /ping: 0 when InfluxDB answers. */
