@@ -13,6 +13,7 @@
 #include "account.h"
 #include "date.h"
 #include "err.h"
+#include "billing.h"
 #include "ledger.h"
 #include "limits.h"
 #include "money.h"
@@ -29,6 +30,13 @@ struct askue_subscriber {
 	char phone[ASKUE_SHORT_TEXT_BYTES_MAX + 1];
 	char email[ASKUE_SHORT_TEXT_BYTES_MAX + 1];
 	char status[16]; /* active | suspended | closed */
+	/* Norm determinants (lib/norms.h). On add, rooms 0 means residents and
+	 * rooms were not given: residents 1, rooms 1; stove and settlement ""
+	 * mean gas and urban. */
+	int residents;      /* 0..99 */
+	int rooms;          /* 1..99 */
+	char stove[16];     /* gas | electric */
+	char settlement[16]; /* urban | rural */
 };
 
 struct askue_meter {
@@ -162,5 +170,30 @@ ASKUE_MUST enum askue_err askue_tariff_get(struct askue_ledger *l, const char *n
                                            struct askue_tariff *out);
 /* Validate a zone spec; fills zones (idx, name, spans). */
 ASKUE_MUST enum askue_err askue_tariff_zones_parse(const char *spec, struct askue_tariff *out);
+
+/* Volume bands of a tariff from a date on (tariff_band): n limits in kWh
+ * per month (ascending; n = 0 ends the bands from that date), and per zone
+ * n + 1 prices, band 1 first. */
+struct askue_band_prices {
+	char zone[32];
+	struct askue_price price[ASKUE_BILL_BANDS_MAX];
+};
+ASKUE_MUST enum askue_err askue_tariff_band(struct askue_ledger *l, const char *name,
+                                            struct askue_date from, const int64_t *upto_wh,
+                                            int n_limits, const struct askue_band_prices *prices,
+                                            int n_prices);
+
+/* For billing: the tariff versions in force for a subscriber over the days
+ * [first, end): one per change of the subscriber's tariff choice, of any
+ * zone's price or of the tariff's bands, the first in force on `first`,
+ * ascending (from_ts = local midnight of from, UTC, through the process's
+ * zone). Writes at most max versions (ASKUE_ERR_LIMIT beyond); *n = 0
+ * when no tariff or no price is in force on `first` (the caller reports it). */
+ASKUE_MUST enum askue_err askue_tariff_load_for_billing(struct askue_ledger *l,
+                                                        int64_t subscriber_id,
+                                                        struct askue_date first,
+                                                        struct askue_date end,
+                                                        struct askue_bill_version *out, int max,
+                                                        int *n);
 
 #endif
