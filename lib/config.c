@@ -140,8 +140,34 @@ static const struct setting settings[] = {
 	  "how long the job collects retained status messages (0: do not ask the broker)"),
 	I("lifecycle", "horizon_days", lifecycle_horizon_days, "30", 0, 3660,
 	  "verification, end of service life and warranty alerts open this many days ahead"),
+	I("rollup", "keep_days", rollup_keep_days, "100", 2, 3660,
+	  "days of meter_day rows (each meter's first and last reading of a day) the ledger "
+	  "keeps; older ones are pruned by the rollup (InfluxDB keeps the readings)"),
+	I("rollup", "late_hours", rollup_late_hours, "6", 0, 720,
+	  "readings arrive late: a day rolled up before its end plus this many hours is rolled "
+	  "up again when billing asks for it"),
 	I("fieldcheck", "tolerance_wh", fieldcheck_tolerance_wh, "1000", 0, INT64_C(1000000000),
 	  "a field reading further than this (Wh) from the stored readings opens an alert"),
+	S("utility", "name", utility_name, "АО «Энергосбыт-Демо» (демонстрационные реквизиты)",
+	  "the retailer's name as payee on invoices and in their payment QR code "
+	  "(ГОСТ Р 56042-2014 Name, up to 160 characters). The defaults of this section are "
+	  "demonstration values: an invoice made with them is marked as a sample"),
+	S("utility", "inn", utility_inn, ASKUE_UTILITY_DEMO_INN,
+	  "the retailer's INN (10 digits, or 12; the check digits are verified)"),
+	S("utility", "kpp", utility_kpp, "999901001", "the retailer's KPP (9 characters)"),
+	S("utility", "bank", utility_bank, "ДЕМО-БАНК",
+	  "the bank of the settlement account (QR BankName, up to 45 characters)"),
+	S("utility", "bic", utility_bic, "049999999", "the bank's BIC (9 digits)"),
+	S("utility", "correspondent_account", utility_correspondent_account,
+	  "30101810300000000999",
+	  "the bank's correspondent account (20 digits; its check digit is verified against "
+	  "the BIC)"),
+	S("utility", "settlement_account", utility_settlement_account, "40702810600000000001",
+	  "the retailer's settlement account that subscribers pay to (20 digits; its check "
+	  "digit is verified against the BIC)"),
+	S("utility", "address", utility_address, "г. Демо, ул. Примерная, д. 1",
+	  "the retailer's address on invoices"),
+	S("utility", "phone", utility_phone, "+7 000 000-00-00", "the retailer's phone on invoices"),
 };
 #define N_SETTINGS (sizeof settings / sizeof settings[0])
 

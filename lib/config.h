@@ -88,9 +88,28 @@ struct askue_config {
 	int64_t stale_status_wait_ms;
 	/* [lifecycle] due verifications, end of service life, warranty */
 	int64_t lifecycle_horizon_days;
+	/* [rollup] the daily rollup of readings (askue job rollup) */
+	int64_t rollup_keep_days;
+	int64_t rollup_late_hours;
 	/* [fieldcheck] askue meter check */
 	int64_t fieldcheck_tolerance_wh;
+	/* [utility] the retailer's details on invoices and in their payment QR code
+	 * (ГОСТ Р 56042-2014; checked when an invoice is rendered, qr_gost.h).
+	 * The defaults are demonstration values: a document made with them says so. */
+	char utility_name[481];  /* up to 160 characters */
+	char utility_inn[16];
+	char utility_kpp[16];
+	char utility_bank[136];  /* up to 45 characters */
+	char utility_bic[16];
+	char utility_correspondent_account[32];
+	char utility_settlement_account[32];
+	char utility_address[ASKUE_ADDRESS_BYTES_MAX + 1];
+	char utility_phone[64];
 };
+
+/* The demonstration INN of the [utility] defaults: a configuration still
+ * carrying it has not been given the utility's real details. */
+#define ASKUE_UTILITY_DEMO_INN "9999000006"
 
 /* Fill cfg with the defaults, then read the file found as above.
  * explicit_path may be NULL. */
