@@ -9,10 +9,12 @@
 #include <time.h>
 
 #include "alert.h"
+#include "rollup.h"
 
 static const struct job jobs[] = {
 	{"stale", job_stale, "hourly: silent meters and outages -> alerts"},
 	{"lifecycle", job_lifecycle, "daily: due verifications, end of service life, warranty"},
+	{"rollup", job_rollup, "daily: readings per meter and day -> meter_day, InfluxDB daily"},
 };
 #define N_JOBS (sizeof jobs / sizeof jobs[0])
 

@@ -1,0 +1,647 @@
+/* rollup — see rollup.h and docs/rollup.md. One day's run:
+ *   load   the installations of day D (serial -> capacity and the tags of
+ *          the `daily` point),
+ *   stream the `reading` points of [start D, start D+1] (the reading at
+ *          exactly the next midnight is the end value of D, not part of D),
+ *   fold   each meter's first, last and count (lib/rollup.c),
+ *   look   back for the register value each meter had at the start of D
+ *          (meter_day of D-1, else the newest earlier row),
+ *   write  meter_day (the day's rows replaced), the `daily` points, the
+ *          rollup_day row, and the one journal event of the day.
+ */
+#include "rollup.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "influx.h"
+#include "journal.h"
+#include "lineproto.h"
+#include "strmap.h"
+
+#define LOOKBACK_DAYS 7        /* the plain daily run catches up this many days */
+#define CHUNK_ROWS 10000       /* rows per chunk of the streamed answer */
+#define BATCH_POINTS_MAX 5000  /* `daily` points per write (notes/perf-baselines.md) */
+#define BATCH_BYTES_MAX (2 * 1024 * 1024)
+#define TAGS_BYTES_MAX 1024    /* the escaped tags of one point */
+
+struct mrec {
+	char serial[ASKUE_SERIAL_BYTES_MAX + 1];
+	int64_t capacity_wh;
+	char *tags; /* ",account=..,district=..": escaped, malloc'ed; NULL not installed */
+	int installed;
+	struct askue_rollup_day day;
+	int has_end;                 /* a reading at exactly the next midnight */
+	struct askue_rollup_regs end;
+	int has_prev;                /* the last reading before the day */
+	struct askue_rollup_regs prev;
+};
+
+struct run {
+	struct job_ctx *ctx;
+	struct askue_date day;
+	char day_s[ASKUE_DATE_BUF];
+	int64_t start, end; /* UTC s of local midnight D and D+1 */
+	struct askue_strmap *index; /* serial -> index into m */
+	struct mrec *m;
+	size_t n, cap;
+	int cols[6]; /* time, ai_wh, t1_wh, t2_wh, t3_wh, meter: their columns */
+	/* counts for the report and the journal */
+	int64_t readings, rows_without_total, meters_with_data, installed, installed_without_data,
+		not_installed, points, refused, estimated, backwards;
+	char *batch;
+	size_t batch_len, batch_points;
+	struct askue_influx *ix;
+};
+
+static void run_free(struct run *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		free(r->m[i].tags);
+	free(r->m);
+	free(r->batch);
+	askue_strmap_free(r->index);
+	askue_influx_close(r->ix);
+}
+
+/* The record of serial, created when create and missing; NULL otherwise. */
+static enum askue_err rec_of(struct run *r, const char *serial, int create, struct mrec **out)
+{
+	int64_t i;
+	*out = NULL;
+	if (askue_strmap_get(r->index, serial, &i)) {
+		*out = &r->m[i];
+		return ASKUE_OK;
+	}
+	if (!create)
+		return ASKUE_OK;
+	if (strlen(serial) > ASKUE_SERIAL_BYTES_MAX)
+		return ASKUE_OK; /* not a serial askue could have stored */
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 4096;
+		struct mrec *p = realloc(r->m, cap * sizeof *p);
+		if (!p)
+			return askue_err_set(ASKUE_ERR_NOMEM, "rollup: out of memory");
+		r->m = p;
+		r->cap = cap;
+	}
+	struct mrec *m = &r->m[r->n];
+	memset(m, 0, sizeof *m);
+	snprintf(m->serial, sizeof m->serial, "%s", serial);
+	m->capacity_wh = INT64_C(1000000000);
+	enum askue_err err = askue_strmap_put(r->index, serial, (int64_t)r->n);
+	if (err)
+		return err;
+	r->n++;
+	*out = m;
+	return ASKUE_OK;
+}
+
+/* Append ",key=value" (escaped) to tags when value is not empty. */
+static size_t add_tag(char *tags, size_t o, const char *key, const char *value)
+{
+	char esc[4 * ASKUE_SHORT_TEXT_BYTES_MAX + 1];
+	size_t n = strlen(value);
+	if (!n || o >= TAGS_BYTES_MAX)
+		return o;
+	size_t e = askue_lineproto_escape_tag(value, n, esc, sizeof esc);
+	if (e == (size_t)-1)
+		return o; /* a value InfluxDB cannot hold as a tag: left out */
+	int w = snprintf(tags + o, TAGS_BYTES_MAX - o, ",%s=%s", key, esc);
+	return w > 0 && (size_t)w < TAGS_BYTES_MAX - o ? o + (size_t)w : o;
+}
+
+/* The installations of day D: capacity and the tags of the daily point. */
+static enum askue_err load_installed(struct run *r)
+{
+	static const char sql[] =
+		"SELECT m.serial, m.capacity_wh, s.account, s.district, s.substation,"
+		" (SELECT t.name FROM subscriber_tariff st JOIN tariff t ON t.id = st.tariff_id"
+		"  WHERE st.subscriber_id = s.id AND st.valid_from <= ?1"
+		"  ORDER BY st.valid_from DESC LIMIT 1)"
+		" FROM installation i JOIN meter m ON m.id = i.meter_id"
+		" JOIN subscriber s ON s.id = i.subscriber_id"
+		" WHERE i.installed <= ?1 AND (i.removed IS NULL OR i.removed >= ?1)"
+		" ORDER BY i.installed, i.id";
+	sqlite3_stmt *st;
+	enum askue_err err = askue_ledger_stmt(r->ctx->l, sql, &st);
+	if (err)
+		return err;
+	sqlite3_bind_text(st, 1, r->day_s, -1, SQLITE_STATIC);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct mrec *m;
+		if ((err = rec_of(r, askue_column_text(st, 0), 1, &m)))
+			break;
+		if (!m)
+			continue;
+		char tags[TAGS_BYTES_MAX];
+		size_t o = 0;
+		tags[0] = '\0';
+		o = add_tag(tags, o, "account", askue_column_text(st, 2));
+		o = add_tag(tags, o, "district", askue_column_text(st, 3));
+		o = add_tag(tags, o, "substation", askue_column_text(st, 4));
+		add_tag(tags, o, "tariff", askue_column_text(st, 5));
+		free(m->tags);
+		if (!(m->tags = strdup(tags))) {
+			err = askue_err_set(ASKUE_ERR_NOMEM, "rollup: out of memory");
+			break;
+		}
+		m->capacity_wh = sqlite3_column_int64(st, 1);
+		m->installed = 1;
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = askue_ledger_fail(r->ctx->l, rc, "rollup: installations");
+	sqlite3_reset(st);
+	return err;
+}
+
+static void find_columns(struct run *r, const cJSON *columns)
+{
+	static const char *const names[6] = {"time", "ai_wh", "t1_wh", "t2_wh", "t3_wh", "meter"};
+	for (int k = 0; k < 6; k++)
+		r->cols[k] = -1;
+	int i = 0;
+	const cJSON *c;
+	cJSON_ArrayForEach(c, columns)
+	{
+		for (int k = 0; k < 6 && i < 8; k++)
+			if (cJSON_IsString(c) && !strcmp(c->valuestring, names[k]))
+				r->cols[k] = i;
+		i++;
+	}
+}
+
+/* One row: [time, ai_wh, t1_wh, t2_wh, t3_wh, meter] in the answer's order. */
+static enum askue_err take_row(struct run *r, const cJSON *row)
+{
+	const cJSON *cell[8] = {0};
+	int i = 0;
+	for (const cJSON *c = row->child; c && i < 8; c = c->next)
+		cell[i++] = c;
+	const cJSON *t = r->cols[0] >= 0 ? cell[r->cols[0]] : NULL;
+	const cJSON *meter = r->cols[5] >= 0 ? cell[r->cols[5]] : NULL;
+	if (!cJSON_IsNumber(t) || !cJSON_IsString(meter))
+		return askue_err_set(ASKUE_ERR_IO, "rollup: InfluxDB answered a row without time "
+		                     "or meter");
+	struct askue_rollup_regs reg = {.ts = (int64_t)t->valuedouble};
+	for (int k = 0; k < ASKUE_ROLLUP_REGS; k++) {
+		const cJSON *v = r->cols[k + 1] >= 0 ? cell[r->cols[k + 1]] : NULL;
+		if (cJSON_IsNumber(v) && v->valuedouble >= 0) {
+			reg.mask |= 1u << k;
+			reg.wh[k] = (int64_t)v->valuedouble;
+		}
+	}
+	if (!(reg.mask & 1u)) {
+		r->rows_without_total++; /* no 1.8.0: not a register reading */
+		return ASKUE_OK;
+	}
+	struct mrec *m;
+	enum askue_err err = rec_of(r, meter->valuestring, 1, &m);
+	if (err || !m)
+		return err;
+	if (reg.ts >= r->end) {
+		m->has_end = 1;
+		m->end = reg;
+		return ASKUE_OK;
+	}
+	askue_rollup_fold(&m->day, &reg);
+	r->readings++;
+	return ASKUE_OK;
+}
+
+static enum askue_err on_series(const char *name, const cJSON *tags, const cJSON *columns,
+                                const cJSON *values, void *ctx)
+{
+	struct run *r = ctx;
+	(void)name;
+	(void)tags;
+	find_columns(r, columns);
+	const cJSON *row;
+	enum askue_err err = ASKUE_OK;
+	cJSON_ArrayForEach(row, values)
+	{
+		if ((err = take_row(r, row)))
+			break;
+	}
+	return err;
+}
+
+static enum askue_err stream_readings(struct run *r)
+{
+	char q[256];
+	snprintf(q, sizeof q,
+	         "SELECT ai_wh, t1_wh, t2_wh, t3_wh, meter FROM reading"
+	         " WHERE time >= %llds AND time <= %llds",
+	         (long long)r->start, (long long)r->end);
+	enum askue_err err = askue_influx_query_stream(r->ix, q, CHUNK_ROWS, on_series, r);
+	if (err)
+		askue_err_prefix("rollup %s: readings: ", r->day_s);
+	return err;
+}
+
+static void regs_from(sqlite3_stmt *st, int col, struct askue_rollup_regs *out)
+{
+	memset(out, 0, sizeof *out);
+	out->ts = sqlite3_column_int64(st, col);
+	for (int k = 0; k < ASKUE_ROLLUP_REGS; k++) {
+		if (sqlite3_column_type(st, col + 1 + k) != SQLITE_NULL) {
+			out->mask |= 1u << k;
+			out->wh[k] = sqlite3_column_int64(st, col + 1 + k);
+		}
+	}
+}
+
+/* The last reading of D-1 for each meter with data on D. */
+static enum askue_err load_prev_day(struct run *r)
+{
+	static const char sql[] =
+		"SELECT serial, last_ts, last_r0_wh, last_r1_wh, last_r2_wh, last_r3_wh"
+		" FROM meter_day WHERE day = ?";
+	char prev[ASKUE_DATE_BUF];
+	askue_date_format(askue_date_add_days(r->day, -1), prev);
+	sqlite3_stmt *st;
+	enum askue_err err = askue_ledger_stmt(r->ctx->l, sql, &st);
+	if (err)
+		return err;
+	sqlite3_bind_text(st, 1, prev, -1, SQLITE_TRANSIENT);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct mrec *m;
+		if ((err = rec_of(r, askue_column_text(st, 0), 0, &m)))
+			break;
+		if (m && (m->day.readings || m->has_end)) {
+			m->has_prev = 1;
+			regs_from(st, 1, &m->prev);
+		}
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = askue_ledger_fail(r->ctx->l, rc, "rollup: previous day");
+	sqlite3_reset(st);
+	return err;
+}
+
+/* A meter with no row on D-1: its newest earlier row, if any. */
+static enum askue_err look_back(struct run *r, struct mrec *m)
+{
+	static const char sql[] =
+		"SELECT last_ts, last_r0_wh, last_r1_wh, last_r2_wh, last_r3_wh FROM meter_day"
+		" WHERE serial = ? AND day < ? ORDER BY day DESC LIMIT 1";
+	sqlite3_stmt *st;
+	enum askue_err err = askue_ledger_stmt(r->ctx->l, sql, &st);
+	if (err)
+		return err;
+	sqlite3_bind_text(st, 1, m->serial, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, r->day_s, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		m->has_prev = 1;
+		regs_from(st, 0, &m->prev);
+	} else if (rc != SQLITE_DONE) {
+		err = askue_ledger_fail(r->ctx->l, rc, "rollup: earlier day");
+	}
+	sqlite3_reset(st);
+	return err;
+}
+
+/* Meters seen in the readings but not installed on D: their capacity. */
+static enum askue_err capacity_of(struct run *r, struct mrec *m)
+{
+	static const char sql[] = "SELECT capacity_wh FROM meter WHERE serial = ?";
+	sqlite3_stmt *st;
+	enum askue_err err = askue_ledger_row(r->ctx->l, sql, m->serial, &st);
+	if (err == ASKUE_ERR_NOT_FOUND)
+		return ASKUE_OK; /* not in the card file: the default register */
+	if (err)
+		return err;
+	m->capacity_wh = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return ASKUE_OK;
+}
+
+static void bind_regs(sqlite3_stmt *st, int col, const struct askue_rollup_regs *g)
+{
+	sqlite3_bind_int64(st, col, g->ts);
+	for (int k = 0; k < ASKUE_ROLLUP_REGS; k++) {
+		if (g->mask & (1u << k))
+			sqlite3_bind_int64(st, col + 1 + k, g->wh[k]);
+		else
+			sqlite3_bind_null(st, col + 1 + k);
+	}
+}
+
+static enum askue_err clear_day(struct run *r)
+{
+	static const char sql[] = "DELETE FROM meter_day WHERE day = ?";
+	sqlite3_stmt *st;
+	enum askue_err err = askue_ledger_stmt(r->ctx->l, sql, &st);
+	if (err)
+		return err;
+	sqlite3_bind_text(st, 1, r->day_s, -1, SQLITE_STATIC);
+	return askue_ledger_step_done(r->ctx->l, st, "rollup: meter_day");
+}
+
+static enum askue_err store_day(struct run *r, const struct mrec *m)
+{
+	static const char sql[] =
+		"INSERT INTO meter_day(serial, day, readings, first_ts, first_r0_wh, first_r1_wh,"
+		" first_r2_wh, first_r3_wh, last_ts, last_r0_wh, last_r1_wh, last_r2_wh, last_r3_wh)"
+		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)";
+	sqlite3_stmt *st;
+	enum askue_err err = askue_ledger_stmt(r->ctx->l, sql, &st);
+	if (err)
+		return err;
+	sqlite3_bind_text(st, 1, m->serial, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, r->day_s, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, m->day.readings);
+	bind_regs(st, 4, &m->day.first);
+	bind_regs(st, 9, &m->day.last);
+	return askue_ledger_step_done(r->ctx->l, st, "rollup: meter_day");
+}
+
+static enum askue_err flush(struct run *r);
+
+static void on_refused(const char *line, size_t len, const char *error, void *ctx)
+{
+	struct run *r = ctx;
+	r->refused++;
+	fprintf(stderr, "askue: job rollup: InfluxDB refused a daily point: %s: %.*s\n", error,
+	        (int)(len > 200 ? 200 : len), line);
+}
+
+static enum askue_err flush(struct run *r)
+{
+	if (!r->batch_len)
+		return ASKUE_OK;
+	enum askue_err err = ASKUE_OK;
+	if (!r->ctx->dry_run)
+		err = askue_influx_write_split(r->ix, r->batch, r->batch_len, on_refused, r, NULL);
+	r->batch_len = 0;
+	r->batch_points = 0;
+	if (err)
+		askue_err_prefix("rollup %s: daily points: ", r->day_s);
+	return err;
+}
+
+/* The register values at the start and end of D (docs/rollup.md): the
+ * newest reading at or before each midnight. */
+static int day_bounds(const struct mrec *m, int64_t start, struct askue_rollup_regs *s,
+                      struct askue_rollup_regs *e)
+{
+	*e = m->has_end ? m->end : m->day.last;
+	if (m->day.readings && m->day.first.ts == start)
+		*s = m->day.first;
+	else if (m->has_prev)
+		*s = m->prev;
+	else
+		*s = m->day.readings ? m->day.first : m->end;
+	return m->has_prev || (m->day.readings && m->day.first.ts == start);
+}
+
+static enum askue_err daily_point(struct run *r, const struct mrec *m)
+{
+	struct askue_rollup_regs s, e;
+	int known = day_bounds(m, r->start, &s, &e);
+	struct askue_rollup_consumption c = askue_rollup_consumed(&s, &e, m->capacity_wh);
+	int estimated = !known || c.backwards_mask;
+	r->estimated += estimated;
+	r->backwards += c.backwards_mask != 0;
+	char esc[4 * ASKUE_SERIAL_BYTES_MAX + 1], line[TAGS_BYTES_MAX + 512];
+	if (askue_lineproto_escape_tag(m->serial, strlen(m->serial), esc, sizeof esc) == (size_t)-1)
+		return ASKUE_OK; /* cannot be a tag: the ingestor never stores such a serial */
+	int o = snprintf(line, sizeof line, "daily,meter=%s%s ", esc, m->tags ? m->tags : "");
+	static const char *const keys[ASKUE_ROLLUP_REGS] = {"wh", "t1_wh", "t2_wh", "t3_wh"};
+	for (int k = 0; k < ASKUE_ROLLUP_REGS; k++)
+		if (c.mask & (1u << k))
+			o += snprintf(line + o, sizeof line - (size_t)o, "%s=%lldi,", keys[k],
+			              (long long)c.wh[k]);
+	o += snprintf(line + o, sizeof line - (size_t)o, "estimated=%s,readings=%lldi %lld\n",
+	              estimated ? "true" : "false", (long long)m->day.readings, (long long)r->start);
+	if (r->batch_len + (size_t)o > BATCH_BYTES_MAX || r->batch_points == BATCH_POINTS_MAX) {
+		enum askue_err err = flush(r);
+		if (err)
+			return err;
+	}
+	memcpy(r->batch + r->batch_len, line, (size_t)o);
+	r->batch_len += (size_t)o;
+	r->batch_points++;
+	r->points++;
+	return ASKUE_OK;
+}
+
+static enum askue_err each_meter(struct run *r)
+{
+	enum askue_err err = clear_day(r);
+	for (size_t i = 0; i < r->n && !err; i++) {
+		struct mrec *m = &r->m[i];
+		int data = m->day.readings > 0 || m->has_end;
+		r->installed += m->installed;
+		if (!data) {
+			r->installed_without_data += m->installed;
+			continue;
+		}
+		r->meters_with_data += m->day.readings > 0;
+		if (!m->installed) {
+			r->not_installed++;
+			if ((err = capacity_of(r, m)))
+				break;
+		}
+		if (!m->has_prev && !(m->day.readings && m->day.first.ts == r->start) &&
+		    (err = look_back(r, m)))
+			break;
+		if (m->day.readings && (err = store_day(r, m)))
+			break;
+		err = daily_point(r, m);
+	}
+	if (!err)
+		err = flush(r);
+	return err;
+}
+
+/* rollup_day, and the day's one journal event (only when there is none). */
+static enum askue_err record_day(struct run *r)
+{
+	static const char upsert[] =
+		"INSERT INTO rollup_day(day, done, meters, readings) VALUES (?,?,?,?)"
+		" ON CONFLICT(day) DO UPDATE SET done = excluded.done, meters = excluded.meters,"
+		" readings = excluded.readings";
+	static const char seen[] = "SELECT 1 FROM event WHERE subject = ?1 AND type = ?2 LIMIT 1";
+	sqlite3_stmt *st;
+	enum askue_err err = askue_ledger_stmt(r->ctx->l, upsert, &st);
+	if (err)
+		return err;
+	sqlite3_bind_text(st, 1, r->day_s, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
+	sqlite3_bind_int64(st, 3, r->meters_with_data);
+	sqlite3_bind_int64(st, 4, r->readings);
+	if ((err = askue_ledger_step_done(r->ctx->l, st, "rollup: rollup_day")) ||
+	    (err = askue_ledger_stmt(r->ctx->l, seen, &st)))
+		return err;
+	sqlite3_bind_text(st, 1, r->day_s, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, ASKUE_EV_METER_DATA_RECEIVED, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return ASKUE_OK;
+	if (rc != SQLITE_DONE)
+		return askue_ledger_fail(r->ctx->l, rc, "rollup: journal");
+	cJSON *d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "day", r->day_s);
+	askue_json_add_int(d, "meters_with_data", r->meters_with_data);
+	askue_json_add_int(d, "readings", r->readings);
+	askue_json_add_int(d, "installed_without_data", r->installed_without_data);
+	err = askue_journal_append(r->ctx->l, ASKUE_EV_METER_DATA_RECEIVED, r->day_s, d);
+	cJSON_Delete(d);
+	return err;
+}
+
+static void report_day(struct run *r, double seconds)
+{
+	cJSON *arr = cJSON_GetObjectItem(r->ctx->report, "rollup_days");
+	if (!arr)
+		arr = cJSON_AddArrayToObject(r->ctx->report, "rollup_days");
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "day", r->day_s);
+	cJSON_AddNumberToObject(o, "meters_with_data", (double)r->meters_with_data);
+	cJSON_AddNumberToObject(o, "readings", (double)r->readings);
+	cJSON_AddNumberToObject(o, "installed", (double)r->installed);
+	cJSON_AddNumberToObject(o, "installed_without_data", (double)r->installed_without_data);
+	cJSON_AddNumberToObject(o, "not_installed", (double)r->not_installed);
+	cJSON_AddNumberToObject(o, "daily_points", (double)r->points);
+	cJSON_AddNumberToObject(o, "estimated", (double)r->estimated);
+	cJSON_AddNumberToObject(o, "went_backwards", (double)r->backwards);
+	cJSON_AddNumberToObject(o, "refused", (double)r->refused);
+	cJSON_AddNumberToObject(o, "rows_without_total", (double)r->rows_without_total);
+	cJSON_AddNumberToObject(o, "seconds", (double)(int64_t)(seconds * 1000) / 1000.0);
+	cJSON_AddItemToArray(arr, o);
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+enum askue_err job_rollup_day(struct job_ctx *ctx, struct askue_date day)
+{
+	double t0 = mono_s();
+	struct run r = {.ctx = ctx, .day = day};
+	askue_date_format(day, r.day_s);
+	enum askue_err err = askue_date_start(day, &r.start);
+	if (!err)
+		err = askue_date_start(askue_date_add_days(day, 1), &r.end);
+	if (!err && !(r.batch = malloc(BATCH_BYTES_MAX)))
+		err = askue_err_set(ASKUE_ERR_NOMEM, "rollup: out of memory");
+	if (!err)
+		err = askue_strmap_new(1024, &r.index);
+	if (!err)
+		err = askue_influx_open(&ctx->cli->cfg, &r.ix);
+	if (!err && !(err = load_installed(&r)) && !(err = stream_readings(&r)) &&
+	    !(err = load_prev_day(&r)) && !(err = each_meter(&r)))
+		err = record_day(&r);
+	if (!err)
+		report_day(&r, mono_s() - t0);
+	run_free(&r);
+	return err;
+}
+
+/* 1 when day needs a rollup: never done, marked for a redo (done 0), or
+ * done before its end + late_hours. */
+static enum askue_err needs_rollup(struct job_ctx *ctx, struct askue_date day, int *out)
+{
+	static const char sql[] = "SELECT done FROM rollup_day WHERE day = ?";
+	char d[ASKUE_DATE_BUF];
+	int64_t end;
+	enum askue_err err = askue_date_start(askue_date_add_days(day, 1), &end);
+	sqlite3_stmt *st;
+	if (err || (err = askue_ledger_row(ctx->l, sql, askue_date_format(day, d), &st))) {
+		*out = 1;
+		return err == ASKUE_ERR_NOT_FOUND ? ASKUE_OK : err;
+	}
+	int64_t done = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	*out = done < end + ctx->cli->cfg.rollup_late_hours * 3600;
+	return ASKUE_OK;
+}
+
+enum askue_err job_rollup_ensure(struct job_ctx *ctx, struct askue_date from,
+                                 struct askue_date to)
+{
+	enum askue_err err = ASKUE_OK;
+	for (struct askue_date d = from; d.days <= to.days && !err; d = askue_date_add_days(d, 1)) {
+		int need;
+		if (!(err = needs_rollup(ctx, d, &need)) && need)
+			err = job_rollup_day(ctx, d);
+	}
+	return err;
+}
+
+/* meter_day rows (and the rollup_day rows saying they are there) older
+ * than keep_days before today. */
+static enum askue_err prune(struct job_ctx *ctx, struct askue_date first_done)
+{
+	static const char rows[] = "DELETE FROM meter_day WHERE day < ?";
+	static const char days[] = "DELETE FROM rollup_day WHERE day < ?";
+	char cut[ASKUE_DATE_BUF];
+	struct askue_date c = askue_date_add_days(ctx->today, -(int32_t)ctx->cli->cfg.rollup_keep_days);
+	askue_date_format(c.days < first_done.days ? c : first_done, cut);
+	sqlite3_stmt *st;
+	enum askue_err err = askue_ledger_stmt(ctx->l, rows, &st);
+	if (err)
+		return err;
+	sqlite3_bind_text(st, 1, cut, -1, SQLITE_STATIC);
+	if ((err = askue_ledger_step_done(ctx->l, st, "rollup: prune")))
+		return err;
+	int64_t pruned = sqlite3_changes(askue_ledger_db(ctx->l));
+	if ((err = askue_ledger_stmt(ctx->l, days, &st)))
+		return err;
+	sqlite3_bind_text(st, 1, cut, -1, SQLITE_STATIC);
+	if ((err = askue_ledger_step_done(ctx->l, st, "rollup: prune")))
+		return err;
+	cJSON_AddNumberToObject(ctx->report, "meter_day_pruned", (double)pruned);
+	cJSON_AddStringToObject(ctx->report, "kept_from", cut);
+	return ASKUE_OK;
+}
+
+/* The days of the run: --period P (its days up to today), --date D, or the
+ * last LOOKBACK_DAYS days through yesterday as they need it. */
+static enum askue_err run_days(struct job_ctx *ctx, struct askue_date *first)
+{
+	if (!ctx->has_period && !ctx->has_date) {
+		struct askue_date y = askue_date_add_days(ctx->today, -1);
+		*first = askue_date_add_days(y, 1 - LOOKBACK_DAYS);
+		return job_rollup_ensure(ctx, *first, y);
+	}
+	*first = ctx->today;
+	if (!ctx->has_period)
+		return job_rollup_day(ctx, ctx->today);
+	enum askue_err err = ASKUE_OK;
+	struct askue_date last = askue_date_add_days(askue_period_end(ctx->period), -1);
+	if (last.days > ctx->today.days)
+		last = ctx->today;
+	*first = askue_period_first(ctx->period);
+	for (struct askue_date d = *first; d.days <= last.days && !err;
+	     d = askue_date_add_days(d, 1))
+		err = job_rollup_day(ctx, d);
+	return err;
+}
+
+int job_rollup(struct job_ctx *ctx)
+{
+	enum askue_err err = askue_ledger_begin(ctx->l);
+	if (!err) {
+		struct askue_date first;
+		if (!(err = run_days(ctx, &first)))
+			err = prune(ctx, first);
+		if (!err && !ctx->dry_run)
+			err = askue_ledger_commit(ctx->l);
+		else
+			askue_ledger_rollback(ctx->l);
+	}
+	if (!cJSON_GetObjectItem(ctx->report, "rollup_days"))
+		cJSON_AddArrayToObject(ctx->report, "rollup_days");
+	return err ? cli_fail(ctx->cli, err) : 0;
+}
