@@ -15,6 +15,7 @@ static const struct job jobs[] = {
 	{"stale", job_stale, "hourly: silent meters and outages -> alerts"},
 	{"lifecycle", job_lifecycle, "daily: due verifications, end of service life, warranty"},
 	{"rollup", job_rollup, "daily: readings per meter and day -> meter_day, InfluxDB daily"},
+	{"penalties", job_penalties, "daily: overdue invoices, penalties (пени) through --date"},
 };
 #define N_JOBS (sizeof jobs / sizeof jobs[0])
 

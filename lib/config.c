@@ -110,6 +110,9 @@ static const struct setting settings[] = {
 	  "on SIGTERM, how long to wait for the broker's acknowledgements of what was published"),
 	S("relay", "log_file", relay_log_file, "", "log file (reopened on SIGHUP); empty: stderr"),
 	I("billing", "day", billing_day, "1", 1, 28, "day of the month the billing timer runs"),
+	S("billing", "rules_dir", billing_rules_dir, "/etc/askue/rules",
+	  "the penalty and due-date rules as data (key rates, rate caps, moratoria, the "
+	  "working-day calendar, due dates: deploy/rules/*.csv), kept by accountants"),
 	S("jobs", "client_id", jobs_client_id, "askue-jobs",
 	  "MQTT client id prefix of the jobs (the job's name is appended: askue-jobs-stale)"),
 	S("jobs", "username", jobs_username, "askue-jobs", "MQTT user (role jobs: askue/alerts/#)"),

@@ -71,6 +71,7 @@ struct askue_config {
 	char relay_log_file[ASKUE_PATH_MAX];
 	/* [billing] */
 	int64_t billing_day;
+	char billing_rules_dir[ASKUE_PATH_MAX]; /* the CSV tables of deploy/rules: rates, caps, calendar, due dates */
 	/* [jobs] the batch jobs' MQTT identity (role jobs: publishes askue/alerts/#) */
 	char jobs_client_id[128];
 	char jobs_username[64];
