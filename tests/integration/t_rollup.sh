@@ -1,0 +1,130 @@
+# askue job rollup against a real InfluxDB: a local day (Europe/Moscow,
+# UTC+3) of readings into meter_day and the `daily` measurement, the rerun
+# that changes nothing, and the day's one journal event. Every expected
+# value is computed by hand in the comment beside it.
+
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/servers.sh"
+
+msk() { TZ=Europe/Moscow date -d "$1" +%s; }
+
+db() { sqlite3 "$ASKUE_HOME/askue.db" "$1"; }
+
+write_lines() {
+	curl -sf -XPOST "$INFLUX_URL/write?db=askue&precision=s" --data-binary @- || die "write"
+}
+
+# R1 (one zone) at North/PS-1 on tariff Один; R2 (two zones) at South on
+# Двухзонный; R3 installed but silent; X9 reports but is not in the card file.
+ru_up() {
+	trap servers_stop_all EXIT
+	influxd_start "$T_TMP/influx" >/dev/null || die "influxd"
+	printf '[influx]\nurl = %s\n' "$INFLUX_URL" >"$ASKUE_HOME/askue.conf"
+	A=$(askue subscriber add --name A --address a --district North --substation PS-1 --date 2026-01-01) || die sub
+	B=$(askue subscriber add --name B --address b --district South --date 2026-01-01) || die sub
+	C=$(askue subscriber add --name C --address c --date 2026-01-01) || die sub
+	askue tariff add Один --date 2026-01-01 >/dev/null || die tariff
+	askue tariff add Двухзонный --zones day=07-23,night=23-07 --date 2026-01-01 >/dev/null || die tariff
+	askue tariff choose "$A" Один --from 2026-01-01 >/dev/null || die choose
+	askue tariff choose "$B" Двухзонный --from 2026-01-01 >/dev/null || die choose
+	askue meter add --serial R1 --model CE102 --commissioned 2025-01-01 --service-life 16 >/dev/null || die meter
+	askue meter add --serial R2 --model CE301 --commissioned 2025-01-01 --service-life 16 --zones 2 >/dev/null || die meter
+	askue meter add --serial R3 --model CE102 --commissioned 2025-01-01 --service-life 16 >/dev/null || die meter
+	askue meter install R1 "$A" --date 2026-01-10 >/dev/null || die install
+	askue meter install R2 "$B" --date 2026-01-10 >/dev/null || die install
+	askue meter install R3 "$C" --date 2026-01-10 >/dev/null || die install
+	D0=$(msk '2026-11-10 00:00')
+	D1=$(msk '2026-11-11 00:00')
+	# R1: 09.11 20:00 1000.000 | 10.11 01:00 (UTC still 09.11) 1001.500,
+	# 12:00 1005.000, 23:30 1010.250 | 11.11 02:00 (UTC still 10.11) 1011.000
+	# R2: exactly at the midnights: 10.11 00:00 T1 100.000 T2 50.000,
+	# 11.11 00:00 T1 103.000 T2 51.500
+	write_lines <<EOF
+reading,meter=R1 ai_wh=1000000i $(msk '2026-11-09 20:00')
+reading,meter=R1 ai_wh=1001500i $(msk '2026-11-10 01:00')
+reading,meter=R1 ai_wh=1005000i $(msk '2026-11-10 12:00')
+reading,meter=R1 ai_wh=1010250i $(msk '2026-11-10 23:30')
+reading,meter=R1 ai_wh=1011000i $(msk '2026-11-11 02:00')
+reading,meter=R2 ai_wh=150000i,t1_wh=100000i,t2_wh=50000i $D0
+reading,meter=R2 ai_wh=154500i,t1_wh=103000i,t2_wh=51500i $D1
+reading,meter=X9 ai_wh=7i $(msk '2026-11-10 10:00')
+EOF
+}
+
+daily_of() {
+	influx_query "SELECT wh, t1_wh, t2_wh, estimated, readings, account, tariff, district, substation FROM daily WHERE meter = '$1'"
+}
+
+test_rollup_day_boundaries_meter_day_and_daily() {
+	ru_up
+	ok askue --json job rollup --date 2026-11-09 || return 1
+	ok askue --json job rollup --date 2026-11-10 || return 1
+	jqeq '.rollup_days[0].day' 2026-11-10 && jqeq '.rollup_days[0].meters_with_data' 3 || return 1
+	# R1 3 + R2 1 (its 11.11 00:00 reading belongs to 11.11) + X9 1
+	jqeq '.rollup_days[0].readings' 5 && jqeq '.rollup_days[0].installed' 3 || return 1
+	jqeq '.rollup_days[0].installed_without_data' 1 && jqeq '.rollup_days[0].not_installed' 1 || return 1
+	# meter_day: the local day, not the UTC one
+	eq "3|$(msk '2026-11-10 01:00')|1001500|$(msk '2026-11-10 23:30')|1010250" \
+		"$(db "SELECT readings, first_ts, first_r0_wh, last_ts, last_r0_wh FROM meter_day WHERE serial='R1' AND day='2026-11-10'")" \
+		"R1 meter_day" || return 1
+	eq "1|$D0|150000|100000|50000||$D0" \
+		"$(db "SELECT readings, first_ts, first_r0_wh, first_r1_wh, first_r2_wh, first_r3_wh, last_ts FROM meter_day WHERE serial='R2' AND day='2026-11-10'")" \
+		"R2 meter_day" || return 1
+	eq "1|$(msk '2026-11-09 20:00')" \
+		"$(db "SELECT readings, last_ts FROM meter_day WHERE serial='R1' AND day='2026-11-09'")" "R1 09.11" || return 1
+	eq "" "$(db "SELECT serial FROM meter_day WHERE serial='R3'")" "R3 has no rows" || return 1
+	# daily R1 on 10.11: the newest reading at or before each midnight:
+	# 1010.250 (23:30) - 1000.000 (09.11 20:00) = 10,250 Wh
+	OUT=$(daily_of R1)
+	jqeq ".results[0].series[0].values | map(select(.[0] == $D0))[0] | .[1:] | map(tostring) | join(\" \")" \
+		"10250 null null false 3 $A Один North PS-1" || return 1
+	# R2: both midnights exact: total 154.5 - 150 = 4,500, T1 3,000, T2 1,500
+	OUT=$(daily_of R2)
+	jqeq ".results[0].series[0].values | map(select(.[0] == $D0))[0] | .[1:6] | map(tostring) | join(\" \")" \
+		"4500 3000 1500 false 1" || return 1
+	jqeq ".results[0].series[0].values | map(select(.[0] == $D0))[0][7]" Двухзонный || return 1
+	# the day is journaled once, with its counts
+	ok askue --json events --type meter_data_received --subject 2026-11-10 || return 1
+	jqeq 'length' 1 && jqeq '.[0].details.meters_with_data' 3 && jqeq '.[0].details.installed_without_data' 1 || return 1
+}
+
+test_rollup_rerun_is_idempotent() {
+	ru_up
+	ok askue job rollup --date 2026-11-09 && ok askue job rollup --date 2026-11-10 || return 1
+	before=$(db "SELECT * FROM meter_day ORDER BY serial, day; SELECT count(*) FROM event; SELECT day, meters, readings FROM rollup_day ORDER BY day")
+	daily1=$(influx_query "SELECT * FROM daily")
+	ok askue --json job rollup --date 2026-11-10 || return 1
+	after=$(db "SELECT * FROM meter_day ORDER BY serial, day; SELECT count(*) FROM event; SELECT day, meters, readings FROM rollup_day ORDER BY day")
+	eq "$before" "$after" "ledger after a rerun" || return 1
+	eq "$daily1" "$(influx_query "SELECT * FROM daily")" "daily after a rerun" || return 1
+	ok askue --json events --type meter_data_received && jqeq 'length' 2 || return 1
+}
+
+test_rollup_dry_run_writes_nothing() {
+	ru_up
+	ok askue --json job rollup --date 2026-11-10 --dry-run || return 1
+	jqeq '.dry_run' true && jqeq '.rollup_days[0].daily_points' 3 || return 1
+	eq "0 0" "$(db "SELECT count(*) FROM meter_day") $(db "SELECT count(*) FROM rollup_day")" "ledger" || return 1
+	eq '{"results":[{"statement_id":0}]}' "$(influx_query "SELECT * FROM daily")" "no daily points" || return 1
+	ok askue --json events --type meter_data_received && jqeq 'length' 0
+}
+
+test_rollup_period_and_prune() {
+	ru_up
+	printf '[rollup]\nkeep_days = 2\n' >>"$ASKUE_HOME/askue.conf"
+	# --period: every day of the month up to --date; keep_days counts back from --date
+	ok askue --json job rollup --period 2026-11 --date 2026-11-12 || return 1
+	jqeq '.rollup_days | length' 12 || return 1
+	eq 12 "$(db "SELECT count(*) FROM rollup_day")" "days recorded" || return 1
+	# the plain run at 2026-11-12: nothing before 10.11 kept
+	ok askue --json job rollup --date 2026-11-12 || return 1
+	jqeq '.kept_from' 2026-11-10 || return 1
+	eq "2026-11-10 2026-11-11 2026-11-12" "$(db "SELECT group_concat(day, ' ') FROM (SELECT day FROM rollup_day ORDER BY day)")" "rollup_day" || return 1
+	eq 0 "$(db "SELECT count(*) FROM meter_day WHERE day < '2026-11-10'")" "pruned" || return 1
+}
+
+test_rollup_refuses_when_influx_is_down() {
+	ru_up
+	servers_stop_all
+	fails 74 "rollup 2026-11-10: readings" askue job rollup --date 2026-11-10 || return 1
+	eq 0 "$(db "SELECT count(*) FROM rollup_day")" "nothing recorded"
+}
