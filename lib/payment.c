@@ -5,11 +5,14 @@
 #include "payment.h"
 
 #include <assert.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
+#include "csvfile.h"
 #include "journal.h"
 #include "registry.h"
 
@@ -622,4 +625,571 @@ enum askue_err askue_allocation_each(struct askue_ledger *l, int64_t credit_post
 		return err;
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? ASKUE_OK
 	                                             : askue_ledger_fail(l, rc, "allocations");
+}
+
+/* ---- the suspense list ---------------------------------------------------- */
+
+#define SUSPENSE_COLUMNS                                                             \
+	"id, source, line, raw, account, amount_kop, COALESCE(date, ''), COALESCE(ref, '')," \
+	" reason, created, status, COALESCE(payment_id, 0), COALESCE(resolved, 0), note"
+
+static void read_suspense(sqlite3_stmt *st, struct askue_suspense *s)
+{
+	memset(s, 0, sizeof *s);
+	s->id = sqlite3_column_int64(st, 0);
+	snprintf(s->source, sizeof s->source, "%s", askue_column_text(st, 1));
+	s->line = sqlite3_column_int64(st, 2);
+	snprintf(s->raw, sizeof s->raw, "%s", askue_column_text(st, 3));
+	snprintf(s->account, sizeof s->account, "%s", askue_column_text(st, 4));
+	s->has_amount = sqlite3_column_type(st, 5) != SQLITE_NULL;
+	s->amount.kop = sqlite3_column_int64(st, 5);
+	snprintf(s->date, sizeof s->date, "%s", askue_column_text(st, 6));
+	snprintf(s->ref, sizeof s->ref, "%s", askue_column_text(st, 7));
+	snprintf(s->reason, sizeof s->reason, "%s", askue_column_text(st, 8));
+	s->created = sqlite3_column_int64(st, 9);
+	snprintf(s->status, sizeof s->status, "%s", askue_column_text(st, 10));
+	s->payment_id = sqlite3_column_int64(st, 11);
+	s->resolved = sqlite3_column_int64(st, 12);
+	snprintf(s->note, sizeof s->note, "%s", askue_column_text(st, 13));
+}
+
+enum askue_err askue_suspense_each(struct askue_ledger *l, int all,
+                                   int (*fn)(const struct askue_suspense *, void *), void *arg)
+{
+	static const char sql[] = "SELECT " SUSPENSE_COLUMNS " FROM payment_suspense"
+	                          " WHERE ?1 OR status = 'open' ORDER BY id";
+	sqlite3_stmt *st;
+	enum askue_err err = askue_ledger_stmt(l, sql, &st);
+	if (err)
+		return err;
+	sqlite3_bind_int(st, 1, all != 0);
+	struct askue_suspense *s = malloc(sizeof *s);
+	if (!s)
+		return askue_err_set(ASKUE_ERR_NOMEM, "suspense: out of memory");
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		read_suspense(st, s);
+		if (fn(s, arg))
+			break;
+	}
+	sqlite3_reset(st);
+	free(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? ASKUE_OK : askue_ledger_fail(l, rc, "suspense");
+}
+
+enum askue_err askue_suspense_get(struct askue_ledger *l, int64_t id, struct askue_suspense *out)
+{
+	static const char sql[] = "SELECT " SUSPENSE_COLUMNS " FROM payment_suspense WHERE id = ?";
+	sqlite3_stmt *st;
+	enum askue_err err = askue_ledger_stmt(l, sql, &st);
+	if (err)
+		return err;
+	sqlite3_bind_int64(st, 1, id);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		read_suspense(st, out);
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return askue_err_set(ASKUE_ERR_NOT_FOUND, "suspense %lld: no such row", (long long)id);
+	return rc == SQLITE_ROW ? ASKUE_OK : askue_ledger_fail(l, rc, "suspense");
+}
+
+static enum askue_err get_open(struct askue_ledger *l, int64_t id, struct askue_suspense *s)
+{
+	enum askue_err err = askue_suspense_get(l, id, s);
+	if (!err && strcmp(s->status, "open"))
+		err = askue_err_set(ASKUE_ERR_CONFLICT, "suspense %lld is %s already (%s)",
+		                    (long long)id, s->status, s->note);
+	return err;
+}
+
+/* The payment an accountant makes of suspense row s. */
+static enum askue_err assign_input(struct askue_ledger *l, const struct askue_suspense_assign *a,
+                                   const struct askue_suspense *s, struct askue_payment_in *in)
+{
+	in->account = a->account;
+	in->today = a->today;
+	in->ref = s->ref;
+	in->amount = a->has_amount ? a->amount : s->amount;
+	if (!a->has_amount && !s->has_amount)
+		return askue_err_set(ASKUE_ERR_INVALID, "suspense %lld has no valid amount: give --amount",
+		                     (long long)s->id);
+	in->date = a->date;
+	if (!a->has_date && askue_date_parse(s->date, &in->date))
+		return askue_err_set(ASKUE_ERR_INVALID, "suspense %lld has no valid date: give --date",
+		                     (long long)s->id);
+	struct askue_payment old;
+	enum askue_err err = s->ref[0] ? find_ref(l, s->ref, &old) : ASKUE_ERR_NOT_FOUND;
+	if (!err)
+		return askue_err_set(ASKUE_ERR_CONFLICT,
+		                     "suspense %lld: ref '%s' is posted already as payment %lld to %s:"
+		                     " reject this row instead",
+		                     (long long)s->id, s->ref, (long long)old.id, old.account);
+	return err == ASKUE_ERR_NOT_FOUND ? check_in(in) : err;
+}
+
+enum askue_err askue_suspense_assign(struct askue_ledger *l, const struct askue_suspense_assign *a,
+                                     struct askue_payment *out)
+{
+	struct askue_suspense *s = malloc(sizeof *s);
+	if (!s)
+		return askue_err_set(ASKUE_ERR_NOMEM, "suspense: out of memory");
+	struct askue_payment_in in = {0};
+	struct askue_subscriber sub;
+	char source[sizeof s->source + 64];
+	enum askue_err err = askue_ledger_begin(l);
+	if (err)
+		goto out;
+	if ((err = get_open(l, a->id, s)) || (err = assign_input(l, a, s, &in)) ||
+	    (err = askue_subscriber_get(l, a->account, &sub)))
+		goto out;
+	snprintf(source, sizeof source, "suspense %lld (%s:%lld)", (long long)s->id, s->source,
+	         (long long)s->line);
+	in.source = source;
+	if ((err = post_for(l, &sub, &in, s->id, out)))
+		goto out;
+	err = askue_ledger_commit(l);
+out:
+	if (err)
+		askue_ledger_rollback(l);
+	free(s);
+	return err;
+}
+
+static enum askue_err reject_tx(struct askue_ledger *l, const struct askue_suspense *s,
+                                const char *reason)
+{
+	static const char upd[] =
+		"UPDATE payment_suspense SET status = 'rejected', resolved = ?2, note = ?3"
+		" WHERE id = ?1 AND status = 'open'";
+	sqlite3_stmt *st;
+	enum askue_err err = askue_ledger_stmt(l, upd, &st);
+	if (err)
+		return err;
+	sqlite3_bind_int64(st, 1, s->id);
+	sqlite3_bind_int64(st, 2, wall_now());
+	sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
+	if ((err = askue_ledger_step_done(l, st, "suspense")))
+		return err;
+	cJSON *j = cJSON_CreateObject();
+	if (!j)
+		return askue_err_set(ASKUE_ERR_NOMEM, "suspense: out of memory");
+	char a[ASKUE_NUM_BUF];
+	askue_json_add_int(j, "suspense", s->id);
+	cJSON_AddStringToObject(j, "reason", reason);
+	cJSON_AddStringToObject(j, "ref", s->ref);
+	if (s->has_amount)
+		cJSON_AddStringToObject(j, "amount", askue_money_format(s->amount, a));
+	err = askue_journal_append(l, ASKUE_EV_PAYMENT_REJECTED, s->account[0] ? s->account : s->source,
+	                           j);
+	cJSON_Delete(j);
+	return err;
+}
+
+enum askue_err askue_suspense_reject(struct askue_ledger *l, int64_t id, const char *reason)
+{
+	if (!reason || !*reason)
+		return askue_err_set(ASKUE_ERR_INVALID, "reject: say why (--reason)");
+	if (strlen(reason) > ASKUE_PAYMENT_REASON_BYTES_MAX)
+		return askue_err_set(ASKUE_ERR_INVALID, "reject: reason longer than %d bytes",
+		                     ASKUE_PAYMENT_REASON_BYTES_MAX);
+	struct askue_suspense *s = malloc(sizeof *s);
+	if (!s)
+		return askue_err_set(ASKUE_ERR_NOMEM, "suspense: out of memory");
+	enum askue_err err = askue_ledger_begin(l);
+	if (!err && !(err = get_open(l, id, s)) && !(err = reject_tx(l, s, reason)))
+		err = askue_ledger_commit(l);
+	if (err)
+		askue_ledger_rollback(l);
+	free(s);
+	return err;
+}
+
+/* ---- the bank-registry import --------------------------------------------- */
+
+enum { COL_ACCOUNT, COL_AMOUNT, COL_DATE, COL_REF, N_COLS };
+static const char *const col_names[N_COLS] = {"account", "amount", "date", "ref"};
+
+struct import {
+	struct askue_ledger *l;
+	const char *path;
+	const char *name; /* the file's name without its folder: the suspense source */
+	struct askue_date today;
+	struct askue_import_report *r;
+	int col[N_COLS];
+	int have_header;
+	int in_tx;
+	int batch;
+};
+
+/* One data row as read. */
+struct row {
+	int64_t line;
+	char raw[ASKUE_CSV_ROW_BYTES_MAX + 1];
+	char account[ASKUE_ACCOUNT_BUF * 2];
+	char amount_text[64], date_text[64], ref[ASKUE_PAYMENT_REF_BYTES_MAX + 1];
+	int has_amount, has_date;
+	struct askue_money amount;
+	struct askue_date date;
+	struct askue_subscriber sub;
+	char reason[1024];
+};
+
+static void trim_copy(char *dst, size_t size, const char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+		n--;
+	if (n >= size)
+		n = size - 1; /* the caller checks lengths against the untrimmed field */
+	memcpy(dst, s, n);
+	dst[n] = '\0';
+}
+
+static enum askue_err read_header(struct import *im, const struct askue_csv_row *row)
+{
+	for (int c = 0; c < N_COLS; c++)
+		im->col[c] = -1;
+	for (int i = 0; i < row->n; i++) {
+		char name[64];
+		trim_copy(name, sizeof name, row->fields[i]);
+		for (int c = 0; c < N_COLS; c++)
+			if (!strcasecmp(name, col_names[c]) && im->col[c] < 0)
+				im->col[c] = i;
+	}
+	for (int c = 0; c < N_COLS; c++)
+		if (im->col[c] < 0)
+			return askue_err_set(ASKUE_ERR_INVALID,
+			                     "%s:%lld: header: column '%s' missing (expected"
+			                     " account,amount,date,ref)",
+			                     im->path, (long long)row->line, col_names[c]);
+	im->have_header = 1;
+	return ASKUE_OK;
+}
+
+/* The row's fields joined again with commas (quoted where needed). */
+static void raw_of(const struct askue_csv_row *row, char *buf, size_t size)
+{
+	size_t o = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < row->n && o + 1 < size; i++) {
+		const char *f = row->fields[i];
+		int quote = strpbrk(f, ",;\"\n") != NULL;
+		if (i)
+			buf[o++] = ',';
+		if (quote && o + 1 < size)
+			buf[o++] = '"';
+		for (; *f && o + 2 < size; f++) {
+			if (*f == '"')
+				buf[o++] = '"';
+			buf[o++] = *f;
+		}
+		if (quote && o + 1 < size)
+			buf[o++] = '"';
+		buf[o] = '\0';
+	}
+}
+
+static void add_reason(struct row *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_reason(struct row *r, const char *fmt, ...)
+{
+	size_t o = strlen(r->reason);
+	if (o && o + 2 < sizeof r->reason) {
+		memcpy(r->reason + o, "; ", 3);
+		o += 2;
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->reason + o, sizeof r->reason - o, fmt, ap);
+	va_end(ap);
+}
+
+static const char *field(const struct import *im, const struct askue_csv_row *row, int c)
+{
+	return im->col[c] < row->n ? row->fields[im->col[c]] : "";
+}
+
+static void parse_amount(struct row *r)
+{
+	char text[sizeof r->amount_text];
+	snprintf(text, sizeof text, "%s", r->amount_text);
+	char *comma = strchr(text, ',');
+	if (comma && !strchr(text, '.') && !strchr(comma + 1, ','))
+		*comma = '.'; /* a decimal comma, as Russian bank files write it */
+	if (!text[0]) {
+		add_reason(r, "amount missing");
+	} else if (askue_money_parse(text, &r->amount)) {
+		add_reason(r, "amount '%s' is not a sum of roubles (1234.56)", r->amount_text);
+	} else {
+		r->has_amount = 1;
+		if (r->amount.kop <= 0)
+			add_reason(r, "amount %s: a payment is more than zero", r->amount_text);
+	}
+}
+
+static void parse_date(struct row *r, struct askue_date today)
+{
+	char d[ASKUE_DATE_BUF];
+	if (!r->date_text[0]) {
+		add_reason(r, "date missing");
+	} else if (askue_date_parse(r->date_text, &r->date)) {
+		add_reason(r, "%s", askue_err_msg());
+	} else if (r->date.days > today.days) {
+		add_reason(r, "date %s is in the future (today is %s)", r->date_text,
+		           askue_date_format(today, d));
+	} else {
+		r->has_date = 1;
+	}
+}
+
+/* Parse and check one row; r->reason stays "" when it can be posted. */
+static enum askue_err parse_row(struct import *im, const struct askue_csv_row *row, struct row *r)
+{
+	r->line = row->line;
+	raw_of(row, r->raw, sizeof r->raw);
+	trim_copy(r->account, sizeof r->account, field(im, row, COL_ACCOUNT));
+	trim_copy(r->amount_text, sizeof r->amount_text, field(im, row, COL_AMOUNT));
+	trim_copy(r->date_text, sizeof r->date_text, field(im, row, COL_DATE));
+	trim_copy(r->ref, sizeof r->ref, field(im, row, COL_REF));
+	if (row->overflow)
+		add_reason(r, "row longer than %d bytes or %d fields", ASKUE_CSV_ROW_BYTES_MAX,
+		           ASKUE_CSV_FIELDS_MAX);
+	parse_amount(r);
+	parse_date(r, im->today);
+	if (!r->ref[0])
+		add_reason(r, "ref missing (the bank's reference of the payment)");
+	else if (strlen(field(im, row, COL_REF)) > ASKUE_PAYMENT_REF_BYTES_MAX)
+		add_reason(r, "ref longer than %d bytes", ASKUE_PAYMENT_REF_BYTES_MAX);
+	if (!r->account[0]) {
+		add_reason(r, "account missing");
+		return ASKUE_OK;
+	}
+	enum askue_err err = askue_subscriber_get(im->l, r->account, &r->sub);
+	if (err == ASKUE_ERR_NOT_FOUND || err == ASKUE_ERR_INVALID)
+		add_reason(r, "%s", askue_err_msg());
+	else if (err)
+		return err;
+	return ASKUE_OK;
+}
+
+static void report(struct import *im, const struct row *r, enum askue_import_outcome what,
+                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void report(struct import *im, const struct row *r, enum askue_import_outcome what,
+                   const char *fmt, ...)
+{
+	im->r->count[what]++;
+	if (r->has_amount)
+		im->r->amount[what].kop += r->amount.kop;
+	if (!im->r->on_row || what == ASKUE_IMPORT_POSTED)
+		return;
+	char msg[1400];
+	int n = snprintf(msg, sizeof msg, "%s:%lld: ", im->path, (long long)r->line);
+	va_list ap;
+	va_start(ap, fmt);
+	if (n > 0 && (size_t)n < sizeof msg)
+		vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
+	va_end(ap);
+	im->r->on_row(msg, what, im->r->arg);
+}
+
+/* The suspense row this one is already, if any: the open row with its ref,
+ * or the row of the same file, line and text, whatever became of it. */
+static enum askue_err suspended_already(struct import *im, const struct row *r, int64_t *id)
+{
+	static const char sql[] =
+		"SELECT id FROM payment_suspense WHERE (?1 != '' AND ref = ?1 AND status = 'open')"
+		" OR (source = ?2 AND line = ?3 AND raw = ?4) ORDER BY id LIMIT 1";
+	sqlite3_stmt *st;
+	enum askue_err err = askue_ledger_stmt(im->l, sql, &st);
+	if (err)
+		return err;
+	sqlite3_bind_text(st, 1, r->ref, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, im->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, r->line);
+	sqlite3_bind_text(st, 4, r->raw, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	*id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? ASKUE_OK : askue_ledger_fail(im->l, rc, "suspense");
+}
+
+static enum askue_err journal_suspended(struct import *im, const struct row *r, int64_t id)
+{
+	cJSON *j = cJSON_CreateObject();
+	if (!j)
+		return askue_err_set(ASKUE_ERR_NOMEM, "suspense: out of memory");
+	char a[ASKUE_NUM_BUF];
+	askue_json_add_int(j, "suspense", id);
+	cJSON_AddStringToObject(j, "file", im->name);
+	askue_json_add_int(j, "line", r->line);
+	cJSON_AddStringToObject(j, "reason", r->reason);
+	cJSON_AddStringToObject(j, "ref", r->ref);
+	if (r->has_amount)
+		cJSON_AddStringToObject(j, "amount", askue_money_format(r->amount, a));
+	enum askue_err err = askue_journal_append(im->l, ASKUE_EV_PAYMENT_SUSPENDED,
+	                                          r->account[0] ? r->account : im->name, j);
+	cJSON_Delete(j);
+	return err;
+}
+
+static enum askue_err suspend(struct import *im, const struct row *r)
+{
+	static const char sql[] =
+		"INSERT INTO payment_suspense(source, line, raw, account, amount_kop, date, ref, reason,"
+		" created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+	int64_t id;
+	enum askue_err err = suspended_already(im, r, &id);
+	if (err)
+		return err;
+	if (id) {
+		report(im, r, ASKUE_IMPORT_ALREADY_SUSPENDED, "in suspense already (%lld): %s",
+		       (long long)id, r->reason);
+		return ASKUE_OK;
+	}
+	sqlite3_stmt *st;
+	if ((err = askue_ledger_stmt(im->l, sql, &st)))
+		return err;
+	sqlite3_bind_text(st, 1, im->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, r->line);
+	sqlite3_bind_text(st, 3, r->raw, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, r->account, -1, SQLITE_STATIC);
+	if (r->has_amount)
+		sqlite3_bind_int64(st, 5, r->amount.kop);
+	askue_bind_text(st, 6, r->date_text[0] ? r->date_text : NULL);
+	askue_bind_text(st, 7, r->ref[0] ? r->ref : NULL);
+	sqlite3_bind_text(st, 8, r->reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 9, wall_now());
+	if ((err = askue_ledger_step_done(im->l, st, "suspense")))
+		return err;
+	id = sqlite3_last_insert_rowid(askue_ledger_db(im->l));
+	if ((err = journal_suspended(im, r, id)))
+		return err;
+	report(im, r, ASKUE_IMPORT_SUSPENDED, "suspense %lld: %s", (long long)id, r->reason);
+	return ASKUE_OK;
+}
+
+/* Was payment p made from a suspense row of this ref (an accountant's
+ * assignment, maybe with a corrected amount)? */
+static enum askue_err assigned_from_suspense(struct import *im, const struct askue_payment *p,
+                                             int *out)
+{
+	static const char sql[] =
+		"SELECT 1 FROM payment_suspense WHERE payment_id = ?1 AND ref = ?2 LIMIT 1";
+	sqlite3_stmt *st;
+	enum askue_err err = askue_ledger_stmt(im->l, sql, &st);
+	if (err)
+		return err;
+	sqlite3_bind_int64(st, 1, p->id);
+	sqlite3_bind_text(st, 2, p->ref, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	*out = rc == SQLITE_ROW;
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? ASKUE_OK : askue_ledger_fail(im->l, rc, "suspense");
+}
+
+/* A good row whose ref is posted: the same payment again (a duplicate), or
+ * a different payment under a used ref (suspense). */
+static enum askue_err posted_ref(struct import *im, struct row *r, const struct askue_payment *p)
+{
+	char a[ASKUE_NUM_BUF], d[ASKUE_DATE_BUF];
+	int same = p->subscriber_id == r->sub.id && p->amount.kop == r->amount.kop &&
+	           p->date.days == r->date.days;
+	enum askue_err err = same ? ASKUE_OK : assigned_from_suspense(im, p, &same);
+	if (err)
+		return err;
+	if (same) {
+		report(im, r, ASKUE_IMPORT_DUPLICATE, "ref '%s' is posted already (payment %lld):"
+		       " a duplicate, not posted again", r->ref, (long long)p->id);
+		return ASKUE_OK;
+	}
+	add_reason(r, "ref '%s' is posted already as payment %lld (account %s, %s on %s)"
+	           " and this row differs", r->ref, (long long)p->id, p->account,
+	           askue_money_format(p->amount, a), askue_date_format(p->date, d));
+	return suspend(im, r);
+}
+
+static enum askue_err import_row(struct import *im, const struct askue_csv_row *row, struct row *r)
+{
+	memset(r, 0, sizeof *r);
+	enum askue_err err = parse_row(im, row, r);
+	if (err)
+		return err;
+	if (r->has_amount)
+		im->r->total.kop += r->amount.kop;
+	if (r->reason[0])
+		return suspend(im, r);
+	struct askue_payment old;
+	err = find_ref(im->l, r->ref, &old);
+	if (!err)
+		return posted_ref(im, r, &old);
+	if (err != ASKUE_ERR_NOT_FOUND)
+		return err;
+	char source[sizeof old.source];
+	snprintf(source, sizeof source, "%s:%lld", im->name, (long long)r->line);
+	struct askue_payment_in in = {.account = r->account, .amount = r->amount, .date = r->date,
+	                              .ref = r->ref, .source = source, .today = im->today};
+	if ((err = post_for(im->l, &r->sub, &in, 0, NULL)))
+		return err;
+	report(im, r, ASKUE_IMPORT_POSTED, "posted");
+	return ASKUE_OK;
+}
+
+static int blank(const struct askue_csv_row *row)
+{
+	for (int i = 0; i < row->n; i++)
+		for (const char *p = row->fields[i]; *p; p++)
+			if (*p != ' ' && *p != '\t' && *p != '\r')
+				return 0;
+	return 1;
+}
+
+static enum askue_err on_csv_row(const struct askue_csv_row *row, void *arg)
+{
+	struct import *im = arg;
+	if (!im->have_header)
+		return read_header(im, row);
+	if (blank(row))
+		return ASKUE_OK;
+	enum askue_err err;
+	if (!im->in_tx) {
+		if ((err = askue_ledger_begin(im->l)))
+			return err;
+		im->in_tx = 1;
+	}
+	struct row *r = malloc(sizeof *r);
+	if (!r)
+		return askue_err_set(ASKUE_ERR_NOMEM, "import: out of memory");
+	im->r->rows++;
+	err = import_row(im, row, r);
+	free(r);
+	if (err) {
+		askue_err_prefix("%s:%lld: ", im->path, (long long)row->line);
+		return err;
+	}
+	if (++im->batch >= ASKUE_PAYMENT_IMPORT_BATCH_ROWS) {
+		if ((err = askue_ledger_commit(im->l)))
+			return err;
+		im->in_tx = 0;
+		im->batch = 0;
+	}
+	return ASKUE_OK;
+}
+
+enum askue_err askue_payments_import(struct askue_ledger *l, const char *path,
+                                     struct askue_date today, struct askue_import_report *report_out)
+{
+	const char *slash = strrchr(path, '/');
+	struct import im = {.l = l, .path = path, .name = slash ? slash + 1 : path, .today = today,
+	                    .r = report_out};
+	enum askue_err err = askue_csv_each(path, on_csv_row, &im);
+	if (!err && !im.have_header)
+		err = askue_err_set(ASKUE_ERR_INVALID, "%s: empty file: the header account,amount,date,ref"
+		                    " is required", path);
+	if (!err && im.in_tx)
+		err = askue_ledger_commit(l);
+	if (err && im.in_tx)
+		askue_ledger_rollback(l);
+	return err;
 }

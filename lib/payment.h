@@ -28,6 +28,7 @@
 #include "date.h"
 #include "err.h"
 #include "ledger.h"
+#include "limits.h"
 #include "money.h"
 
 /* A bank's or cash desk's reference: Russian bank registries use up to 36
@@ -141,7 +142,7 @@ struct askue_suspense {
 	int64_t id;
 	char source[128]; /* the file's name */
 	int64_t line;
-	char raw[512];
+	char raw[ASKUE_CSV_ROW_BYTES_MAX + 1];
 	char account[ASKUE_ACCOUNT_BUF * 2];
 	int has_amount;
 	struct askue_money amount;
@@ -187,14 +188,20 @@ ASKUE_MUST enum askue_err askue_suspense_reject(struct askue_ledger *l, int64_t 
  * and date is a duplicate (counted); every other row that cannot be posted
  * goes to suspense with its reason, unless the same row (same ref, or the
  * same file, line and text) waits there already. */
+enum askue_import_outcome {
+	ASKUE_IMPORT_POSTED,
+	ASKUE_IMPORT_DUPLICATE,         /* its ref is posted already: counted */
+	ASKUE_IMPORT_SUSPENDED,         /* into suspense, with the reason */
+	ASKUE_IMPORT_ALREADY_SUSPENDED, /* waits in suspense already (a rerun) */
+};
 struct askue_import_report {
-	int64_t rows;
-	int64_t posted, duplicates, suspended, already_suspended;
-	struct askue_money total, posted_total, duplicates_total, suspended_total,
-		already_suspended_total; /* total: every amount that parsed */
-	/* Called per suspended (already = 0) or already suspended row with
-	 * "FILE:LINE: reason"; may be NULL. */
-	void (*on_suspense)(const char *msg, int already, void *arg);
+	int64_t rows; /* data rows */
+	int64_t count[4];             /* by enum askue_import_outcome */
+	struct askue_money total;     /* every amount that parsed */
+	struct askue_money amount[4]; /* by outcome (amounts that parsed) */
+	/* Called for every row not posted, with "FILE:LINE: what and why";
+	 * may be NULL. */
+	void (*on_row)(const char *msg, enum askue_import_outcome what, void *arg);
 	void *arg;
 };
 ASKUE_MUST enum askue_err askue_payments_import(struct askue_ledger *l, const char *path,

@@ -98,8 +98,18 @@ int cmd_alert_resolve(struct askue_cli *, int, char **);
 int cmd_job(struct askue_cli *, int, char **);
 int cmd_meter_check(struct askue_cli *, int, char **);
 int cmd_report_completeness(struct askue_cli *, int, char **);
+int cmd_pay(struct askue_cli *, int, char **);
+int cmd_balance(struct askue_cli *, int, char **);
+int cmd_payments_import(struct askue_cli *, int, char **);
+int cmd_payments_list(struct askue_cli *, int, char **);
+int cmd_payments_suspense(struct askue_cli *, int, char **);
+int cmd_payments_assign(struct askue_cli *, int, char **);
+int cmd_payments_reject(struct askue_cli *, int, char **);
 int cmd_invoice_list(struct askue_cli *, int, char **);
 int cmd_invoice_show(struct askue_cli *, int, char **);
+int cmd_invoice_correct(struct askue_cli *, int, char **);
+int cmd_billing_recalculate(struct askue_cli *, int, char **);
+int cmd_billing_exceptions(struct askue_cli *, int, char **);
 /* An invoice whole as JSON (DESIGN.md: number, account, period, due, total,
  * lines ...), for invoice show and whoever prints one. */
 struct askue_invoice;

@@ -60,6 +60,18 @@ static const struct cli_command commands[] = {
 	 "--date D [--csv FILE] [--missing-csv FILE]"},
 	{"invoice", "list", cmd_invoice_list, "ACCOUNT"},
 	{"invoice", "show", cmd_invoice_show, "NUMBER   (explains every number)"},
+	{"invoice", "correct", cmd_invoice_correct,
+	 "ACCOUNT --period P --reason TEXT [--date D] [--dry-run]   (a correction document)"},
+	{"billing", "recalculate", cmd_billing_recalculate,
+	 "--period P --reason TEXT [--date D] [--dry-run]   (differences, then corrections)"},
+	{"billing", "exceptions", cmd_billing_exceptions, "--period P   (not billed, estimated ...)"},
+	{NULL, "pay", cmd_pay, "ACCOUNT AMOUNT [--date D] [--ref R]   (roubles: 1234.56)"},
+	{NULL, "balance", cmd_balance, "ACCOUNT   (positive: owes; negative: credit)"},
+	{"payments", "import", cmd_payments_import, "FILE.csv   (account,amount,date,ref)"},
+	{"payments", "list", cmd_payments_list, "ACCOUNT"},
+	{"payments", "suspense", cmd_payments_suspense, "[--all]"},
+	{"payments", "assign", cmd_payments_assign, "SUSPENSE_ID ACCOUNT [--amount A] [--date D]"},
+	{"payments", "reject", cmd_payments_reject, "SUSPENSE_ID --reason TEXT"},
 	{"config", "example", cmd_config_example, "(prints every setting with its default)"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
