@@ -218,6 +218,32 @@ const char *const askue_schema_migrations[] = {
 	"  CHECK (stove IN ('gas','electric'));\n"
 	"ALTER TABLE subscriber ADD COLUMN settlement TEXT NOT NULL DEFAULT 'urban'\n"
 	"  CHECK (settlement IN ('urban','rural'));\n"
+	/* Volume bands of a tariff (household ranges 1 <= 3,900 kWh a month,
+	 * 2 <= 6,000, 3 above): a band set from a date on, with the monthly
+	 * upper limits of bands 1 and 2 (bands = 0 ends the bands from that
+	 * date), and per band and zone a price. While a set with bands is in
+	 * force its prices replace the tariff_price of those days. */
+	"CREATE TABLE tariff_band_set (\n"
+	"  tariff_id INTEGER NOT NULL REFERENCES tariff(id),\n"
+	"  valid_from TEXT NOT NULL,\n"
+	"  bands INTEGER NOT NULL CHECK (bands = 0 OR bands BETWEEN 2 AND 3),\n"
+	"  upto1_wh INTEGER CHECK (upto1_wh > 0),\n"
+	"  upto2_wh INTEGER CHECK (upto2_wh > upto1_wh),\n"
+	"  CHECK ((bands = 0 AND upto1_wh IS NULL AND upto2_wh IS NULL)\n"
+	"      OR (bands = 2 AND upto1_wh IS NOT NULL AND upto2_wh IS NULL)\n"
+	"      OR (bands = 3 AND upto1_wh IS NOT NULL AND upto2_wh IS NOT NULL)),\n"
+	"  PRIMARY KEY (tariff_id, valid_from)\n"
+	") STRICT;\n"
+	"CREATE TABLE tariff_band_price (\n"
+	"  tariff_id INTEGER NOT NULL,\n"
+	"  valid_from TEXT NOT NULL,\n"
+	"  band INTEGER NOT NULL CHECK (band BETWEEN 1 AND 3),\n"
+	"  zone_idx INTEGER NOT NULL,\n"
+	"  price_micro_rub INTEGER NOT NULL CHECK (price_micro_rub >= 0),\n"
+	"  PRIMARY KEY (tariff_id, valid_from, band, zone_idx),\n"
+	"  FOREIGN KEY (tariff_id, valid_from) REFERENCES tariff_band_set(tariff_id, valid_from),\n"
+	"  FOREIGN KEY (tariff_id, zone_idx) REFERENCES tariff_zone(tariff_id, idx)\n"
+	") STRICT, WITHOUT ROWID;\n"
 
 	/* day: local date 'YYYY-MM-DD'; first/last: the earliest and newest
 	 * reading of that local day (ts UTC s, registers Wh: r0 = 1.8.0,

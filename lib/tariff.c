@@ -293,3 +293,336 @@ out:
 		askue_ledger_rollback(l);
 	return err;
 }
+
+/* ---- volume bands ------------------------------------------------------- */
+
+static enum askue_err band_rows(struct askue_ledger *l, const struct askue_tariff *t,
+                                const char *d, const int64_t *upto_wh, int n_limits,
+                                const struct askue_band_prices *prices, const int *idx,
+                                int n_prices)
+{
+	static const char ins_set[] =
+		"INSERT INTO tariff_band_set(tariff_id, valid_from, bands, upto1_wh, upto2_wh)"
+		" VALUES (?,?,?,?,?)";
+	static const char ins_price[] =
+		"INSERT INTO tariff_band_price(tariff_id, valid_from, band, zone_idx, price_micro_rub)"
+		" VALUES (?,?,?,?,?)";
+	sqlite3_stmt *st;
+	enum askue_err err = askue_ledger_stmt(l, ins_set, &st);
+	if (err)
+		return err;
+	sqlite3_bind_int64(st, 1, t->id);
+	sqlite3_bind_text(st, 2, d, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, n_limits ? n_limits + 1 : 0);
+	for (int i = 0; i < 2; i++)
+		if (i < n_limits)
+			sqlite3_bind_int64(st, 4 + i, upto_wh[i]);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return (rc & 0xff) == SQLITE_CONSTRAINT
+		               ? askue_err_set(ASKUE_ERR_CONFLICT, "tariff %s: already has bands from %s",
+		                               t->name, d)
+		               : askue_ledger_fail(l, rc, "tariff bands");
+	for (int i = 0; i < n_prices && !err; i++)
+		for (int b = 0; b <= n_limits && !err; b++) {
+			if ((err = askue_ledger_stmt(l, ins_price, &st)))
+				break;
+			sqlite3_bind_int64(st, 1, t->id);
+			sqlite3_bind_text(st, 2, d, -1, SQLITE_STATIC);
+			sqlite3_bind_int(st, 3, b + 1);
+			sqlite3_bind_int(st, 4, idx[i]);
+			sqlite3_bind_int64(st, 5, prices[i].price[b].micro_rub);
+			err = askue_ledger_step_done(l, st, "tariff band price");
+		}
+	return err;
+}
+
+static cJSON *band_json(const char *d, const int64_t *upto_wh, int n_limits,
+                        const struct askue_band_prices *prices, int n_prices)
+{
+	char num[ASKUE_NUM_BUF];
+	cJSON *dj = cJSON_CreateObject();
+	cJSON_AddStringToObject(dj, "from", d);
+	cJSON *lj = cJSON_AddArrayToObject(dj, "bands_upto_kwh");
+	for (int i = 0; i < n_limits; i++)
+		cJSON_AddItemToArray(lj, cJSON_CreateString(askue_energy_format_kwh(
+						 (struct askue_energy){upto_wh[i]}, num)));
+	cJSON *pj = cJSON_AddObjectToObject(dj, "band_prices");
+	for (int i = 0; i < n_prices; i++) {
+		cJSON *zj = cJSON_AddArrayToObject(pj, prices[i].zone);
+		for (int b = 0; b <= n_limits; b++)
+			cJSON_AddItemToArray(zj, cJSON_CreateString(askue_price_format(prices[i].price[b], num)));
+	}
+	return dj;
+}
+
+/* Every zone priced once, limits ascending; idx[i]: the zone of prices[i]. */
+static enum askue_err band_check(const struct askue_tariff *t, const int64_t *upto_wh,
+                                 int n_limits, const struct askue_band_prices *prices,
+                                 int n_prices, int *idx)
+{
+	if (n_limits < 0 || n_limits > ASKUE_BILL_BANDS_MAX - 1)
+		return askue_err_set(ASKUE_ERR_INVALID, "tariff %s: 1 or %d band limits (or none)",
+		                     t->name, ASKUE_BILL_BANDS_MAX - 1);
+	for (int i = 0; i < n_limits; i++)
+		if (upto_wh[i] <= (i ? upto_wh[i - 1] : 0))
+			return askue_err_set(ASKUE_ERR_INVALID, "tariff %s: band limits must ascend above 0",
+			                     t->name);
+	if (n_limits == 0 && n_prices == 0)
+		return ASKUE_OK;
+	if (n_prices != t->n_zones)
+		return askue_err_set(ASKUE_ERR_INVALID, "tariff %s: bands need a price for each of its "
+		                     "%d zones", t->name, t->n_zones);
+	for (int i = 0; i < n_prices; i++) {
+		idx[i] = -1;
+		for (int z = 0; z < t->n_zones; z++)
+			if (!strcmp(t->zones[z].name, prices[i].zone))
+				idx[i] = t->zones[z].idx;
+		if (idx[i] < 0)
+			return askue_err_set(ASKUE_ERR_INVALID, "tariff %s: no zone '%s'", t->name,
+			                     prices[i].zone);
+		for (int j = 0; j < i; j++)
+			if (idx[j] == idx[i])
+				return askue_err_set(ASKUE_ERR_INVALID, "tariff %s: zone %s priced twice",
+				                     t->name, prices[i].zone);
+	}
+	return ASKUE_OK;
+}
+
+enum askue_err askue_tariff_band(struct askue_ledger *l, const char *name, struct askue_date from,
+                                 const int64_t *upto_wh, int n_limits,
+                                 const struct askue_band_prices *prices, int n_prices)
+{
+	struct askue_tariff t;
+	int idx[ASKUE_ZONES_MAX];
+	enum askue_err err = askue_tariff_get(l, name, &t);
+	if (err || (err = band_check(&t, upto_wh, n_limits, prices, n_prices, idx)))
+		return err;
+	if (n_limits == 0 && n_prices)
+		return askue_err_set(ASKUE_ERR_INVALID, "tariff %s: no band limits: no band prices",
+		                     name);
+	if ((err = askue_ledger_begin(l)))
+		return err;
+	char d[ASKUE_DATE_BUF];
+	askue_date_format(from, d);
+	err = band_rows(l, &t, d, upto_wh, n_limits, prices, idx, n_prices);
+	if (!err) {
+		cJSON *dj = band_json(d, upto_wh, n_limits, prices, n_prices);
+		err = askue_journal_append(l, ASKUE_EV_TARIFF_PRICE_SET, name, dj);
+		cJSON_Delete(dj);
+	}
+	if (err || (err = askue_ledger_commit(l)))
+		askue_ledger_rollback(l);
+	return err;
+}
+
+/* ---- the versions billing needs ---------------------------------------- */
+
+struct choice {
+	struct askue_date from;
+	int64_t tariff_id;
+	char name[ASKUE_SHORT_TEXT_BYTES_MAX + 1];
+};
+
+/* The subscriber's choices in force in [first, end): the last one from on
+ * or before first, and every later one before end. */
+static enum askue_err load_choices(struct askue_ledger *l, int64_t sid, struct askue_date first,
+                                   struct askue_date end, struct choice *out, int max, int *n)
+{
+	static const char sql[] =
+		"SELECT st.valid_from, t.id, t.name FROM subscriber_tariff st"
+		" JOIN tariff t ON t.id = st.tariff_id"
+		" WHERE st.subscriber_id = ? AND st.valid_from < ? ORDER BY st.valid_from";
+	sqlite3_stmt *st;
+	char d[ASKUE_DATE_BUF];
+	enum askue_err err = askue_ledger_stmt(l, sql, &st);
+	if (err)
+		return err;
+	sqlite3_bind_int64(st, 1, sid);
+	sqlite3_bind_text(st, 2, askue_date_format(end, d), -1, SQLITE_TRANSIENT);
+	int rc, k = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct choice c = {.tariff_id = sqlite3_column_int64(st, 1)};
+		if (askue_date_parse(askue_column_text(st, 0), &c.from))
+			continue;
+		snprintf(c.name, sizeof c.name, "%s", askue_column_text(st, 2));
+		if (c.from.days <= first.days)
+			k = 0; /* a later choice on or before first replaces the one before */
+		if (k == max) {
+			sqlite3_reset(st);
+			return askue_err_set(ASKUE_ERR_LIMIT, "more than %d tariff choices in a period", max);
+		}
+		out[k++] = c;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return askue_ledger_fail(l, rc, "tariff choices");
+	*n = k;
+	return ASKUE_OK;
+}
+
+/* The dates in (from, to) on which a price or the bands of the tariff change. */
+static enum askue_err change_dates(struct askue_ledger *l, int64_t tid, struct askue_date from,
+                                   struct askue_date to, struct askue_date *out, int max, int *n)
+{
+	static const char sql[] =
+		"SELECT valid_from FROM tariff_price WHERE tariff_id = ?1 AND valid_from > ?2"
+		" AND valid_from < ?3 UNION SELECT valid_from FROM tariff_band_set"
+		" WHERE tariff_id = ?1 AND valid_from > ?2 AND valid_from < ?3 ORDER BY 1";
+	sqlite3_stmt *st;
+	char a[ASKUE_DATE_BUF], b[ASKUE_DATE_BUF];
+	enum askue_err err = askue_ledger_stmt(l, sql, &st);
+	if (err)
+		return err;
+	sqlite3_bind_int64(st, 1, tid);
+	sqlite3_bind_text(st, 2, askue_date_format(from, a), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, askue_date_format(to, b), -1, SQLITE_TRANSIENT);
+	int rc, k = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && k < max)
+		if (!askue_date_parse(askue_column_text(st, 0), &out[k]))
+			k++;
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return askue_err_set(ASKUE_ERR_LIMIT, "more than %d price changes in a period", max);
+	if (rc != SQLITE_DONE)
+		return askue_ledger_fail(l, rc, "tariff price dates");
+	*n = k;
+	return ASKUE_OK;
+}
+
+/* The band set in force on d (bands 0 when none). */
+static enum askue_err band_set_at(struct askue_ledger *l, int64_t tid, const char *d,
+                                  struct askue_bill_version *v, char *set_from)
+{
+	static const char sql[] =
+		"SELECT valid_from, bands, upto1_wh, upto2_wh FROM tariff_band_set"
+		" WHERE tariff_id = ? AND valid_from <= ? ORDER BY valid_from DESC LIMIT 1";
+	sqlite3_stmt *st;
+	enum askue_err err = askue_ledger_stmt(l, sql, &st);
+	if (err)
+		return err;
+	sqlite3_bind_int64(st, 1, tid);
+	sqlite3_bind_text(st, 2, d, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(st);
+	v->n_bands = 0;
+	if (rc == SQLITE_ROW) {
+		snprintf(set_from, ASKUE_DATE_BUF, "%s", askue_column_text(st, 0));
+		v->n_bands = sqlite3_column_int(st, 1);
+		v->band_upto_wh[0] = sqlite3_column_int64(st, 2);
+		v->band_upto_wh[1] = sqlite3_column_int64(st, 3);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return askue_ledger_fail(l, rc, "tariff bands");
+	return ASKUE_OK;
+}
+
+/* The prices of every zone on d: the band prices while bands are in
+ * force, else the tariff_price in force. ASKUE_ERR_NOT_FOUND: a zone has none. */
+static enum askue_err prices_at(struct askue_ledger *l, int64_t tid, struct askue_date day,
+                                struct askue_bill_version *v)
+{
+	static const char price_sql[] =
+		"SELECT valid_from, price_micro_rub FROM tariff_price WHERE tariff_id = ?"
+		" AND zone_idx = ? AND valid_from <= ? ORDER BY valid_from DESC LIMIT 1";
+	static const char band_sql[] =
+		"SELECT price_micro_rub FROM tariff_band_price WHERE tariff_id = ? AND valid_from = ?"
+		" AND zone_idx = ? AND band = ?";
+	char d[ASKUE_DATE_BUF], set_from[ASKUE_DATE_BUF] = "";
+	askue_date_format(day, d);
+	enum askue_err err = band_set_at(l, tid, d, v, set_from);
+	for (int z = 0; z < v->n_zones && !err; z++) {
+		sqlite3_stmt *st;
+		int bands = v->n_bands ? v->n_bands : 1, found = 0;
+		for (int b = 0; b < bands && !err; b++) {
+			if ((err = askue_ledger_stmt(l, v->n_bands ? band_sql : price_sql, &st)))
+				break;
+			sqlite3_bind_int64(st, 1, tid);
+			if (v->n_bands) {
+				sqlite3_bind_text(st, 2, set_from, -1, SQLITE_TRANSIENT);
+				sqlite3_bind_int(st, 3, v->zones[z].idx);
+				sqlite3_bind_int(st, 4, b + 1);
+			} else {
+				sqlite3_bind_int(st, 2, v->zones[z].idx);
+				sqlite3_bind_text(st, 3, d, -1, SQLITE_TRANSIENT);
+			}
+			int rc = sqlite3_step(st);
+			if (rc == SQLITE_ROW) {
+				found++;
+				v->price[z][b].micro_rub = sqlite3_column_int64(st, v->n_bands ? 0 : 1);
+				if (askue_date_parse(v->n_bands ? set_from : askue_column_text(st, 0),
+				                     &v->price_from[z]))
+					v->price_from[z] = day;
+			} else if (rc != SQLITE_DONE) {
+				err = askue_ledger_fail(l, rc, "tariff price");
+			}
+			sqlite3_reset(st);
+		}
+		if (!err && found < bands)
+			err = askue_err_set(ASKUE_ERR_NOT_FOUND, "tariff %s: zone %s has no price on %s",
+			                    v->tariff, v->zones[z].name, d);
+	}
+	return err;
+}
+
+static enum askue_err version_of(struct askue_ledger *l, const struct choice *c,
+                                 struct askue_date from, struct askue_bill_version *v)
+{
+	static const char zones_sql[] =
+		"SELECT idx, name FROM tariff_zone WHERE tariff_id = ? ORDER BY idx";
+	sqlite3_stmt *st;
+	*v = (struct askue_bill_version){.from = from};
+	snprintf(v->tariff, sizeof v->tariff, "%s", c->name);
+	enum askue_err err = askue_date_start(from, &v->from_ts);
+	if (err || (err = askue_ledger_stmt(l, zones_sql, &st)))
+		return err;
+	sqlite3_bind_int64(st, 1, c->tariff_id);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && v->n_zones < ASKUE_ZONES_MAX) {
+		struct askue_bill_zone *z = &v->zones[v->n_zones++];
+		z->idx = sqlite3_column_int(st, 0);
+		snprintf(z->name, sizeof z->name, "%s", askue_column_text(st, 1));
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return askue_ledger_fail(l, rc, "tariff zones");
+	return prices_at(l, c->tariff_id, from, v);
+}
+
+enum askue_err askue_tariff_load_for_billing(struct askue_ledger *l, int64_t subscriber_id,
+                                             struct askue_date first, struct askue_date end,
+                                             struct askue_bill_version *out, int max, int *n)
+{
+	struct choice ch[ASKUE_BILL_VERSIONS_MAX];
+	struct askue_date dates[ASKUE_BILL_VERSIONS_MAX];
+	int n_ch = 0, k = 0, n_dates = 0;
+	enum askue_err err = load_choices(l, subscriber_id, first, end, ch, ASKUE_BILL_VERSIONS_MAX,
+	                                  &n_ch);
+	for (int i = 0; i < n_ch && !err; i++) {
+		struct askue_date from = ch[i].from.days < first.days ? first : ch[i].from;
+		struct askue_date to = i + 1 < n_ch ? ch[i + 1].from : end;
+		if (k == max)
+			return askue_err_set(ASKUE_ERR_LIMIT, "more than %d tariff versions in a period", max);
+		if ((err = version_of(l, &ch[i], from, &out[k])))
+			break;
+		k++;
+		if ((err = change_dates(l, ch[i].tariff_id, from, to, dates, ASKUE_BILL_VERSIONS_MAX,
+		                        &n_dates)))
+			break;
+		for (int j = 0; j < n_dates && !err; j++) {
+			if (k == max)
+				return askue_err_set(ASKUE_ERR_LIMIT, "more than %d tariff versions in a period",
+				                     max);
+			if (!(err = version_of(l, &ch[i], dates[j], &out[k])))
+				k++;
+		}
+	}
+	if (err) {
+		if (err == ASKUE_ERR_NOT_FOUND && k == 0)
+			*n = 0; /* no price in force on first: the caller reports it */
+		return err == ASKUE_ERR_NOT_FOUND && k == 0 ? ASKUE_OK : err;
+	}
+	*n = k;
+	return ASKUE_OK;
+}
