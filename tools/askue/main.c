@@ -60,6 +60,8 @@ static const struct cli_command commands[] = {
 	 "--date D [--csv FILE] [--missing-csv FILE]"},
 	{"invoice", "list", cmd_invoice_list, "ACCOUNT"},
 	{"invoice", "show", cmd_invoice_show, "NUMBER   (explains every number)"},
+	{"invoice", "pdf", cmd_invoice_pdf,
+	 "NUMBER [--out FILE]   (the document to pay, with its QR code)"},
 	{NULL, "pay", cmd_pay, "ACCOUNT AMOUNT [--date D] [--ref R]   (roubles: 1234.56)"},
 	{NULL, "balance", cmd_balance, "ACCOUNT   (positive: owes; negative: credit)"},
 	{"payments", "import", cmd_payments_import, "FILE.csv   (account,amount,date,ref)"},
