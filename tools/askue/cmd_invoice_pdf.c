@@ -131,13 +131,10 @@ static int report(struct askue_cli *cli, const struct askue_invoice_pdf_utility 
 	return cli_print_json(o);
 }
 
-static int render(struct askue_cli *cli, const struct askue_invoice *inv, const char *out)
+static int render(struct askue_cli *cli, const struct askue_invoice_pdf_utility *u,
+                  const struct askue_invoice *inv, const char *out)
 {
-	struct askue_invoice_pdf_utility u;
-	utility_of(&cli->cfg, &u);
-	enum askue_err err = check_utility(&cli->cfg, &u);
-	if (err)
-		return cli_fail(cli, err);
+	enum askue_err err;
 	if (inv->n_readings > ASKUE_INVOICE_READINGS_MAX || inv->n_lines > ASKUE_INVOICE_LINES_MAX)
 		return cli_fail(cli, askue_err_set(ASKUE_ERR_LIMIT, "invoice %s: %d readings, %d lines",
 		                                   inv->number, inv->n_readings, inv->n_lines));
@@ -147,13 +144,13 @@ static int render(struct askue_cli *cli, const struct askue_invoice *inv, const 
 	map_rows(inv, rows);
 	struct askue_invoice_pdf d;
 	doc_of(inv, rows, &d);
-	if (u.demo)
+	if (u->demo)
 		fprintf(stderr, "askue: %s: warning: [utility] holds the demonstration details; the "
 		        "document is marked as a sample (set the utility's real details in %s)\n",
 		        cli->command, cli->cfg.path[0] ? cli->cfg.path : "the configuration");
 	int64_t bytes = 0;
-	err = askue_invoice_pdf_write(&u, &d, NULL, NULL, out, &bytes);
-	int rc = err ? cli_fail(cli, err) : report(cli, &u, &d, out, bytes);
+	err = askue_invoice_pdf_write(u, &d, NULL, NULL, out, &bytes);
+	int rc = err ? cli_fail(cli, err) : report(cli, u, &d, out, bytes);
 	free(rows);
 	return rc;
 }
@@ -172,14 +169,19 @@ int cmd_invoice_pdf(struct askue_cli *cli, int argc, char **argv)
 	if (!values[0] && (strchr(number, '/') || number[0] == '.'))
 		return cli_usage(cli, "invoice number '%s' is no file name: give --out FILE", number);
 	snprintf(def, sizeof def, "%s.pdf", number);
+	struct askue_invoice_pdf_utility u;
+	utility_of(&cli->cfg, &u);
+	enum askue_err err = check_utility(&cli->cfg, &u);
+	if (err)
+		return cli_fail(cli, err);
 	struct askue_ledger *l = cli_ledger(cli);
 	if (!l)
 		return EX_SOFTWARE;
 	struct askue_invoice *inv;
-	enum askue_err err = askue_invoice_get(l, number, &inv);
+	err = askue_invoice_get(l, number, &inv);
 	if (err)
 		return cli_fail(cli, err);
-	rc = render(cli, inv, values[0] ? values[0] : def);
+	rc = render(cli, &u, inv, values[0] ? values[0] : def);
 	askue_invoice_free(inv);
 	return rc;
 }
