@@ -14,6 +14,7 @@
 static const struct job jobs[] = {
 	{"stale", job_stale, "hourly: silent meters and outages -> alerts"},
 	{"lifecycle", job_lifecycle, "daily: due verifications, end of service life, warranty"},
+	{"billing", job_billing, "monthly: invoices of --period (default: last month)"},
 	{"rollup", job_rollup, "daily: readings per meter and day -> meter_day, InfluxDB daily"},
 	{"penalties", job_penalties, "daily: overdue invoices, penalties (пени) through --date"},
 };

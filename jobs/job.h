@@ -41,6 +41,7 @@ struct job {
 
 int job_stale(struct job_ctx *ctx);
 int job_lifecycle(struct job_ctx *ctx);
+int job_billing(struct job_ctx *ctx);
 int job_penalties(struct job_ctx *ctx);
 
 /* Publish every alert not yet published as it is (opened or closed since)

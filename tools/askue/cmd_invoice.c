@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../jobs/invoicing.h"
 #include "alert.h"
 #include "cli.h"
 #include "invoice.h"
@@ -53,7 +54,7 @@ static cJSON *json_line(const struct askue_invoice_line *ln)
 	cli_json_add_date(o, "to", 1, ln->days_to);
 	cJSON_AddNumberToObject(o, "band", ln->band);
 	cJSON_AddStringToObject(o, "how", ln->how);
-	cJSON_AddBoolToObject(o, "estimated", !strcmp(ln->how, "estimated"));
+	cJSON_AddBoolToObject(o, "estimated", strcmp(ln->how, "measured") != 0);
 	if (ln->note[0])
 		cJSON_AddStringToObject(o, "note", ln->note);
 	return o;
@@ -215,5 +216,285 @@ int cmd_invoice_show(struct askue_cli *cli, int argc, char **argv)
 	}
 	print_invoice(inv);
 	askue_invoice_free(inv);
+	return 0;
+}
+
+/* Options of the correcting commands: --period P --reason TEXT [--date D]
+ * [--dry-run]. */
+struct correct_opts {
+	struct askue_period period;
+	const char *reason;
+	struct askue_date date;
+	int dry_run, has_period;
+};
+
+static int parse_correct(struct askue_cli *cli, int argc, char **argv, struct correct_opts *o)
+{
+	static const struct option opts[] = {{"period", required_argument, 0, 'p'},
+	                                     {"reason", required_argument, 0, 'r'},
+	                                     {"date", required_argument, 0, 'd'},
+	                                     {"dry-run", no_argument, 0, 'n'},
+	                                     {0, 0, 0, 0}};
+	int c;
+	enum askue_err err = ASKUE_OK;
+	o->date = askue_date_today();
+	cli_getopt_reset();
+	while (!err && (c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			o->has_period = 1;
+			if ((err = askue_period_parse(optarg, &o->period)))
+				askue_err_prefix("--period: ");
+			break;
+		case 'r': o->reason = optarg; break;
+		case 'd': err = cli_date("--date", optarg, &o->date); break;
+		case 'n': o->dry_run = 1; break;
+		default: return cli_bad_option(cli, c, argv);
+		}
+	}
+	if (err)
+		return cli_fail(cli, err);
+	if (!o->has_period)
+		return cli_usage(cli, "--period is required");
+	if (!o->dry_run && (!o->reason || !*o->reason))
+		return cli_usage(cli, "--reason is required (it is kept with the correction)");
+	if (o->reason && strlen(o->reason) > ASKUE_CORRECTION_REASON_BYTES_MAX)
+		return cli_usage(cli, "--reason: longer than %d bytes", ASKUE_CORRECTION_REASON_BYTES_MAX);
+	return 0;
+}
+
+static int64_t now_of(struct askue_date d)
+{
+	int64_t t = 0;
+	if (askue_date_start(askue_date_add_days(d, 1), &t))
+		t = 0;
+	return t;
+}
+
+static void print_difference(const cJSON *d)
+{
+	const char *keys[] = {"account", "invoice", "issued", "corrected", "recomputed", "difference",
+	                      "correction"};
+	const char *v[7];
+	for (int i = 0; i < 7; i++) {
+		const cJSON *it = cJSON_GetObjectItem(d, keys[i]);
+		v[i] = cJSON_IsString(it) ? it->valuestring : "";
+	}
+	printf("%s %s: issued %s, corrections so far %s, recomputed %s, difference %s%s%s\n", v[0],
+	       v[1], v[2], v[3], v[4], v[5], v[6][0] ? " -> correction " : "", v[6]);
+}
+
+int cmd_invoice_correct(struct askue_cli *cli, int argc, char **argv)
+{
+	struct correct_opts o = {0};
+	int rc = parse_correct(cli, argc, argv, &o);
+	if (rc)
+		return rc;
+	if (argc - optind != 1)
+		return cli_usage(cli, "expected ACCOUNT");
+	struct askue_ledger *l = cli_ledger(cli);
+	if (!l)
+		return EX_SOFTWARE;
+	struct askue_subscriber s;
+	struct billing *b = NULL;
+	struct askue_money diff = {0};
+	cJSON *d = cJSON_CreateObject();
+	enum askue_err err = askue_subscriber_get(l, argv[optind], &s);
+	if (!err)
+		err = billing_open(&cli->cfg, l, &b);
+	if (!err)
+		err = askue_ledger_begin(l);
+	if (!err) {
+		err = billing_correct_tx(b, s.id, o.period, o.date, o.reason ? o.reason : "", !o.dry_run,
+		                         0, now_of(o.date), &diff, d);
+		if (!err && !o.dry_run)
+			err = askue_ledger_commit(l);
+		else
+			askue_ledger_rollback(l);
+	}
+	billing_close(b);
+	if (err) {
+		cJSON_Delete(d);
+		return cli_fail(cli, err);
+	}
+	cJSON_AddBoolToObject(d, "dry_run", o.dry_run);
+	if (cli->json)
+		return cli_print_json(d);
+	print_difference(d);
+	if (!diff.kop)
+		printf("no difference: nothing to correct\n");
+	cJSON_Delete(d);
+	return 0;
+}
+
+struct recalc {
+	struct askue_cli *cli;
+	struct billing *b;
+	const struct correct_opts *o;
+	cJSON *list;
+	int64_t checked, differ, in_batch;
+	struct askue_money total;
+	enum askue_err err;
+};
+
+static int recalc_one(int64_t subscriber_id, void *arg)
+{
+	struct recalc *r = arg;
+	struct askue_ledger *l = r->cli->ledger;
+	if (r->in_batch == 0 && (r->err = askue_ledger_begin(l)))
+		return 1;
+	struct askue_money diff = {0};
+	cJSON *d = cJSON_CreateObject();
+	r->err = billing_correct_tx(r->b, subscriber_id, r->o->period, r->o->date,
+	                            r->o->reason ? r->o->reason : "", !r->o->dry_run, 0,
+	                            now_of(r->o->date), &diff, d);
+	r->checked++;
+	if (!r->err && diff.kop) {
+		r->differ++;
+		r->total.kop += diff.kop;
+		if (r->list)
+			cJSON_AddItemToArray(r->list, d), d = NULL;
+		else
+			print_difference(d);
+	}
+	cJSON_Delete(d);
+	if (r->err || ++r->in_batch == BILLING_BATCH_SUBSCRIBERS) {
+		r->in_batch = 0;
+		if (!r->err && !r->o->dry_run)
+			r->err = askue_ledger_commit(l);
+		else
+			askue_ledger_rollback(l);
+	}
+	return r->err != ASKUE_OK;
+}
+
+/* billing recalculate --period P --reason TEXT [--date D] [--dry-run]:
+ * every invoice of the period recomputed from today's ledger and readings;
+ * the differences listed, and (without --dry-run) posted as corrections. */
+int cmd_billing_recalculate(struct askue_cli *cli, int argc, char **argv)
+{
+	struct correct_opts o = {0};
+	int rc = parse_correct(cli, argc, argv, &o);
+	if (rc)
+		return rc;
+	if (optind != argc)
+		return cli_usage(cli, "unexpected argument '%s'", argv[optind]);
+	struct recalc r = {.cli = cli, .o = &o, .list = cli->json ? cJSON_CreateArray() : NULL};
+	struct askue_ledger *l = cli_ledger(cli);
+	if (!l)
+		return EX_SOFTWARE;
+	enum askue_err err = billing_open(&cli->cfg, l, &r.b);
+	if (!err)
+		err = billing_invoiced_each(l, o.period, recalc_one, &r);
+	if (!err && (err = r.err) == ASKUE_OK && r.in_batch) {
+		if (!o.dry_run)
+			err = askue_ledger_commit(l);
+		else
+			askue_ledger_rollback(l);
+	}
+	billing_close(r.b);
+	if (err) {
+		cJSON_Delete(r.list);
+		return cli_fail(cli, err);
+	}
+	char num[ASKUE_NUM_BUF], p[16];
+	if (cli->json) {
+		cJSON *out = cJSON_CreateObject();
+		cJSON_AddStringToObject(out, "period", askue_period_format(o.period, p));
+		cJSON_AddBoolToObject(out, "dry_run", o.dry_run);
+		cJSON_AddNumberToObject(out, "invoices", (double)r.checked);
+		cJSON_AddNumberToObject(out, "differ", (double)r.differ);
+		cJSON_AddStringToObject(out, "difference", askue_money_format(r.total, num));
+		cJSON_AddItemToObject(out, "differences", r.list);
+		return cli_print_json(out);
+	}
+	printf("period %s: %lld invoices recomputed, %lld differ, difference %s RUB%s\n",
+	       askue_period_format(o.period, p), (long long)r.checked, (long long)r.differ,
+	       askue_money_format(r.total, num), o.dry_run ? " (dry run: nothing posted)" : "");
+	return 0;
+}
+
+static enum askue_err exceptions_of(struct askue_ledger *l, const char *sql, const char *period,
+                                    int billed, cJSON *arr)
+{
+	sqlite3_stmt *st;
+	enum askue_err err = askue_ledger_stmt(l, sql, &st);
+	if (err)
+		return err;
+	askue_bind_text(st, 1, period);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "account", askue_column_text(st, 0));
+		cJSON_AddBoolToObject(o, "billed", billed);
+		if (billed)
+			cJSON_AddStringToObject(o, "invoice", askue_column_text(st, 1));
+		cJSON_AddStringToObject(o, "kind", askue_column_text(st, 2));
+		if (*askue_column_text(st, 3))
+			cJSON_AddStringToObject(o, "serial", askue_column_text(st, 3));
+		cJSON_AddStringToObject(o, "text", askue_column_text(st, 4));
+		cJSON_AddItemToArray(arr, o);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? ASKUE_OK : askue_ledger_fail(l, rc, "exceptions");
+}
+
+/* billing exceptions --period P: for accountants, who was billed on
+ * estimates or with something to check (from the invoices), and who was
+ * not billed and why (from the period's last billing run, those still
+ * without an invoice). */
+int cmd_billing_exceptions(struct askue_cli *cli, int argc, char **argv)
+{
+	static const char billed_sql[] =
+		"SELECT s.account, i.number, json_extract(j.value, '$.kind'),"
+		" json_extract(j.value, '$.serial'), json_extract(j.value, '$.text')"
+		" FROM invoice i JOIN subscriber s ON s.id = i.subscriber_id,"
+		" json_each(i.details, '$.exceptions') j WHERE i.period = ?1 ORDER BY s.account, j.key";
+	static const char unbilled_sql[] =
+		"SELECT json_extract(j.value, '$.account'), '', json_extract(j.value, '$.kind'),"
+		" json_extract(j.value, '$.serial'), json_extract(j.value, '$.text')"
+		" FROM (SELECT details FROM billing_run WHERE period = ?1 AND kind = 'billing'"
+		"  AND finished IS NOT NULL ORDER BY id DESC LIMIT 1) r,"
+		" json_each(r.details, '$.not_billed_list') j"
+		" WHERE NOT EXISTS (SELECT 1 FROM invoice i JOIN subscriber s ON s.id = i.subscriber_id"
+		"  WHERE i.period = ?1 AND s.account = json_extract(j.value, '$.account'))"
+		" ORDER BY 1, j.key";
+	static const char *const names[] = {"period", NULL};
+	const char *period;
+	int rc = cli_string_options(cli, argc, argv, names, &period);
+	if (rc)
+		return rc;
+	struct askue_period p;
+	if (!period)
+		return cli_usage(cli, "--period is required");
+	enum askue_err err = askue_period_parse(period, &p);
+	if (err) {
+		askue_err_prefix("--period: ");
+		return cli_fail(cli, err);
+	}
+	struct askue_ledger *l = cli_ledger(cli);
+	if (!l)
+		return EX_SOFTWARE;
+	char ps[16];
+	askue_period_format(p, ps);
+	cJSON *arr = cJSON_CreateArray();
+	if ((err = exceptions_of(l, unbilled_sql, ps, 0, arr)) ||
+	    (err = exceptions_of(l, billed_sql, ps, 1, arr))) {
+		cJSON_Delete(arr);
+		return cli_fail(cli, err);
+	}
+	if (cli->json)
+		return cli_print_json(arr);
+	const cJSON *it;
+	cJSON_ArrayForEach(it, arr)
+	{
+		const cJSON *inv = cJSON_GetObjectItem(it, "invoice");
+		printf("%s %s %s: %s\n", cJSON_GetObjectItem(it, "account")->valuestring,
+		       inv ? inv->valuestring : "NOT BILLED", cJSON_GetObjectItem(it, "kind")->valuestring,
+		       cJSON_GetObjectItem(it, "text")->valuestring);
+	}
+	if (!cJSON_GetArraySize(arr))
+		printf("period %s: no exceptions\n", ps);
+	cJSON_Delete(arr);
 	return 0;
 }

@@ -1,0 +1,358 @@
+# askue job billing against a real InfluxDB and a real ledger: invoices
+# computed by hand from readings and tariffs (Europe/Moscow, the default
+# zone), the account carried from invoice to invoice, corrections, and a
+# run killed in the middle.
+#
+# Readings are written as the ingestor writes them (DESIGN.md `reading`,
+# integer Wh); the job has the rollup put the days it needs into meter_day.
+
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/servers.sh"
+
+bl_up() {
+	trap servers_stop_all EXIT
+	influxd_start "$T_TMP/influx" >/dev/null || die "influxd"
+	printf '[influx]\nurl = %s\n[billing]\nrules_dir = %s/deploy/rules\n' "$INFLUX_URL" \
+		"$ASKUE_SRC" >"$ASKUE_HOME/askue.conf"
+	: >"$T_TMP/points"
+}
+
+# rd SERIAL 'YYYY-MM-DD HH:MM' (Moscow) AI_WH [T1_WH T2_WH]
+rd() {
+	local ts
+	ts=$(TZ=Europe/Moscow date -d "$2" +%s) || die "date $2"
+	if [ $# -gt 3 ]; then
+		printf 'reading,meter=%s ai_wh=%si,t1_wh=%si,t2_wh=%si %s\n' "$1" "$3" "$4" "$5" "$ts"
+	else
+		printf 'reading,meter=%s ai_wh=%si %s\n' "$1" "$3" "$ts"
+	fi >>"$T_TMP/points"
+}
+
+flush() {
+	curl -sf -XPOST "$INFLUX_URL/write?db=askue&precision=s" --data-binary @"$T_TMP/points" ||
+		die "write"
+	: >"$T_TMP/points"
+}
+
+db() { sqlite3 "$ASKUE_HOME/askue.db" "$1"; }
+
+# sub NAME -> account; meter SERIAL ACCOUNT DATE READING [ZONES]
+sub() { askue subscriber add --name "$1" --address "ул. Ленина, $1" --date 2025-11-01; }
+meter() {
+	askue meter add --serial "$1" --model CE102 --commissioned 2025-01-01 --service-life 30 \
+		--zones "${5:-1}" >/dev/null || die "meter add $1"
+	askue meter install "$1" "$2" --date "$3" --reading "$4" >/dev/null || die "install $1"
+}
+
+# One zone 'all' at 5.67 RUB/kWh from 2025-01-01.
+tariff1() {
+	askue tariff add Один --date 2025-01-01 >/dev/null &&
+		askue tariff price Один --from 2025-01-01 all=5.67 >/dev/null || die "tariff"
+}
+choose() { askue tariff choose "$1" "$2" --from 2025-11-01 >/dev/null || die "choose $1"; }
+
+bill() { ok askue --json job billing --period "$1" --date "$2"; }
+
+# March 2026, 1,000.000 -> 1,250.500 kWh at the Moscow midnights:
+# 250.5 kWh x 5.67 = 1,420.335 -> 1,420.34 RUB (half up, once).
+test_single_zone_invoice_idempotent_and_reproducible() {
+	bl_up
+	tariff1
+	acc=$(sub A) && meter S1 "$acc" 2026-01-15 900 && choose "$acc" Один
+	rd S1 '2026-02-28 12:00' 990000
+	rd S1 '2026-03-01 00:00' 1000000
+	rd S1 '2026-03-15 00:00' 1100000
+	rd S1 '2026-04-01 00:00' 1250500
+	rd S1 '2026-04-01 12:00' 1255000
+	flush
+	ok askue --json job billing --period 2026-03 --date 2026-04-02 --dry-run || return 1
+	jqeq '.issued' 1 && jqeq '.charges' 1420.34 || return 1
+	eq 0 "$(db 'SELECT count(*) FROM invoice')" "dry run wrote an invoice" || return 1
+	bill 2026-03 2026-04-02 || return 1
+	jqeq '.issued' 1 && jqeq '.subscribers' 1 && jqeq '.charges' 1420.34 || return 1
+	ok askue --json invoice show "202603-$acc" || return 1
+	first=$OUT
+	jqeq '.number' "202603-$acc" && jqeq '.account' "$acc" && jqeq '.period' 2026-03 || return 1
+	jqeq '.due' 2026-04-15 && jqeq '.issued' 2026-04-02 && jqeq '.status' current || return 1
+	jqeq '.lines | length' 1 && jqeq '.lines[0].zone' all && jqeq '.lines[0].kwh' 250.5 || return 1
+	jqeq '.lines[0].price' 5.67 && jqeq '.lines[0].amount' 1420.34 || return 1
+	jqeq '.previous' 0.00 && jqeq '.charges' 1420.34 && jqeq '.total' 1420.34 || return 1
+	jqeq '.readings[0].start_kwh' 1000 && jqeq '.readings[0].end_kwh' 1250.5 || return 1
+	jqeq '.readings[0].start_how' reading && jqeq '.readings[0].end_how' reading || return 1
+	ok askue --json balance "$acc" && jqeq '.balance' 1420.34 || return 1
+	ok askue --json invoice list "$acc" && jqeq 'length' 1 && jqeq '.[0].total' 1420.34 || return 1
+	ok askue invoice show "202603-$acc" || return 1
+	printf '%s' "$OUT" | grep -q '250.500 kWh x 5.67 RUB/kWh = 1420.34 RUB' ||
+		{ fail "show text: $OUT"; return 1; }
+	# The same period again issues nothing; the invoice is the same, byte for byte.
+	bill 2026-03 2026-04-03 || return 1
+	jqeq '.issued' 0 && jqeq '.subscribers' 0 || return 1
+	ok askue --json invoice show "202603-$acc" && eq "$first" "$OUT" "invoice changed" || return 1
+	ok askue --json events --type invoice_issued && jqeq 'length' 1 || return 1
+	ok askue --json events --type billing_day_came && jqeq 'length' 1 && jqeq '.[0].subject' 2026-03 || return 1
+	# A second ledger with the same card file and readings: the same invoice.
+	home2="$T_TMP/home2"
+	mkdir -p "$home2" && cp "$ASKUE_HOME/askue.conf" "$home2/"
+	(
+		export ASKUE_HOME=$home2
+		tariff1
+		a2=$(sub A) && meter S1 "$a2" 2026-01-15 900 && choose "$a2" Один
+		askue job billing --period 2026-03 --date 2026-04-02 >/dev/null || die "bill 2"
+		askue --json invoice show "202603-$a2"
+	) >"$T_TMP/second.json" || return 1
+	eq "$first" "$(cat "$T_TMP/second.json")" "reproduced invoice" || return 1
+}
+
+# Day 200.250 kWh x 6.12 = 1,225.53; night 80.125 kWh x 3.40 = 272.425 ->
+# 272.43; charges 1,497.96.
+test_two_zones() {
+	bl_up
+	askue tariff add Двухзонный --zones day=07-23,night=23-07 --date 2025-01-01 >/dev/null &&
+		askue tariff price Двухзонный --from 2025-01-01 day=6.12 night=3.40 >/dev/null || return 1
+	acc=$(sub B) && meter S2 "$acc" 2026-01-15 0,0 2 && choose "$acc" Двухзонный
+	rd S2 '2026-03-01 00:00' 1000000 600000 400000
+	rd S2 '2026-03-20 00:00' 1200000 750000 450000
+	rd S2 '2026-04-01 00:00' 1280375 800250 480125
+	flush
+	bill 2026-03 2026-04-02 || return 1
+	ok askue --json invoice show "202603-$acc" || return 1
+	jqeq '[.lines[] | "\(.zone) \(.kwh) \(.price) \(.amount)"] | join("; ")' \
+		"day 200.25 6.12 1225.53; night 80.125 3.40 272.43" || return 1
+	jqeq '.charges' 1497.96 && jqeq '.total' 1497.96 || return 1
+}
+
+# The old meter 500.000 -> 600.000 kWh (removed 2026-03-11), the new one
+# 10.000 (installed 2026-03-11) -> 160.000: 250 kWh x 5.67 = 1,417.50.
+test_meter_exchange_inside_the_period() {
+	bl_up
+	tariff1
+	acc=$(sub C) && meter S3a "$acc" 2026-02-01 400 && choose "$acc" Один
+	rd S3a '2026-03-01 00:00' 500000
+	rd S3a '2026-03-05 00:00' 550000
+	rd S3b '2026-03-20 00:00' 80000
+	rd S3b '2026-04-01 00:00' 160000
+	flush
+	askue meter dismantle S3a --date 2026-03-11 --reading 600 >/dev/null || return 1
+	askue meter add --serial S3b --model CE102 --commissioned 2025-01-01 --service-life 30 >/dev/null &&
+		askue meter install S3b "$acc" --date 2026-03-11 --reading 10 >/dev/null || return 1
+	bill 2026-03 2026-04-02 || return 1
+	ok askue --json invoice show "202603-$acc" || return 1
+	jqeq '[.lines[].kwh] | add' 250 && jqeq '.charges' 1417.50 || return 1
+	jqeq '[.readings[] | "\(.serial) \(.start_kwh) \(.start_how) \(.end_kwh) \(.end_how)"] | join("; ")' \
+		"S3a 500 reading 600 removal; S3b 10 installation 160 reading" || return 1
+}
+
+# 5.00 RUB/kWh, 6.00 from 2026-03-16: 1,000 -> 1,150 kWh by 16 March
+# (150 x 5.00 = 750.00), 1,150 -> 1,310 by 1 April (160 x 6.00 = 960.00).
+test_price_change_inside_the_period() {
+	bl_up
+	askue tariff add Один --date 2025-01-01 >/dev/null &&
+		askue tariff price Один --from 2025-01-01 all=5.00 >/dev/null &&
+		askue tariff price Один --from 2026-03-16 all=6.00 >/dev/null || return 1
+	acc=$(sub D) && meter S4 "$acc" 2026-01-15 0 && choose "$acc" Один
+	rd S4 '2026-03-01 00:00' 1000000
+	rd S4 '2026-03-15 00:00' 1140000
+	rd S4 '2026-03-16 00:00' 1150000
+	rd S4 '2026-03-17 00:00' 1160000
+	rd S4 '2026-04-01 00:00' 1310000
+	flush
+	bill 2026-03 2026-04-02 || return 1
+	ok askue --json invoice show "202603-$acc" || return 1
+	jqeq '[.lines[] | "\(.from) \(.to) \(.kwh) \(.price) \(.amount)"] | join("; ")' \
+		"2026-03-01 2026-03-15 150 5.00 750.00; 2026-03-16 2026-03-31 160 6.00 960.00" || return 1
+	jqeq '.charges' 1710.00 || return 1
+}
+
+# No reading at the end boundary: 1,300 kWh at 31 March 12:00 and 1,310 at
+# 1 April 12:00 give 1,305.000 at midnight; 305 kWh x 5.67 = 1,729.35.
+test_missing_boundary_reading_is_interpolated() {
+	bl_up
+	tariff1
+	acc=$(sub E) && meter S5 "$acc" 2026-01-15 0 && choose "$acc" Один
+	rd S5 '2026-03-01 00:00' 1000000
+	rd S5 '2026-03-31 12:00' 1300000
+	rd S5 '2026-04-01 12:00' 1310000
+	flush
+	bill 2026-03 2026-04-02 || return 1
+	ok askue --json invoice show "202603-$acc" || return 1
+	jqeq '.readings[0].end_kwh' 1305 && jqeq '.readings[0].end_how' interpolated || return 1
+	jqeq '.lines[0].kwh' 305 && jqeq '.charges' 1729.35 || return 1
+}
+
+# December to February measured, 3 kWh a day (93, 93, 84 kWh); March
+# silent: estimated at the average, 31 x 3 = 93 kWh x 5.67 = 527.31; April
+# read again, 10,470 kWh on 1 May: from the estimated 10,363 that is 107
+# kWh x 5.67 = 606.69 — the two months together are the 200 kWh measured.
+test_silent_meter_estimated_then_trued_up() {
+	bl_up
+	tariff1
+	acc=$(sub F) && meter S6 "$acc" 2025-11-20 9990 && choose "$acc" Один
+	rd S6 '2025-12-01 00:00' 10000000
+	rd S6 '2026-01-01 00:00' 10093000
+	rd S6 '2026-02-01 00:00' 10186000
+	rd S6 '2026-03-01 00:00' 10270000
+	rd S6 '2026-04-20 12:00' 10400000
+	rd S6 '2026-05-01 00:00' 10470000
+	flush
+	bill 2025-12 2026-01-02 && bill 2026-01 2026-02-02 && bill 2026-02 2026-03-02 || return 1
+	bill 2026-03 2026-04-02 || return 1
+	jqeq '.estimated' 1 || return 1
+	ok askue --json invoice show "202603-$acc" || return 1
+	jqeq '.estimated' true && jqeq '.lines[0].kwh' 93 && jqeq '.lines[0].how' average || return 1
+	jqeq '.charges' 527.31 && jqeq '.readings[0].end_how' estimated || return 1
+	ok askue --json billing exceptions --period 2026-03 || return 1
+	jqeq "[.[] | select(.account == \"$acc\") | .kind] | index(\"estimated_average\") != null" true || return 1
+	bill 2026-04 2026-05-02 || return 1
+	ok askue --json invoice show "202604-$acc" || return 1
+	jqeq '.estimated' false && jqeq '.lines[0].kwh' 107 && jqeq '.charges' 606.69 || return 1
+	jqeq '.readings[0].start_kwh' 10363 && jqeq '.readings[0].start_how' previous || return 1
+}
+
+# February: 100 kWh = 567.00 for both; March: 50 kWh = 283.50. Y pays
+# nothing: February superseded, its 567.00 the debt on March (850.50). Z
+# pays 1,000.00 on 5 March: February paid, March 567.00 - 1,000.00 +
+# 283.50 = -149.50, a credit; March is paid from it.
+test_unpaid_invoice_superseded_and_overpayment_credit() {
+	bl_up
+	tariff1
+	y=$(sub Y) && meter SY "$y" 2026-01-15 0 && choose "$y" Один
+	z=$(sub Z) && meter SZ "$z" 2026-01-15 0 && choose "$z" Один
+	for s in SY SZ; do
+		rd $s '2026-02-01 00:00' 1000000
+		rd $s '2026-03-01 00:00' 1100000
+		rd $s '2026-04-01 00:00' 1150000
+	done
+	flush
+	bill 2026-02 2026-03-02 || return 1
+	ok askue --json invoice show "202602-$y" && jqeq '.total' 567.00 && jqeq '.due' 2026-03-10 || return 1
+	ok askue pay "$z" 1000.00 --date 2026-03-05 --ref Z-1 || return 1
+	bill 2026-03 2026-04-02 || return 1
+	ok askue --json invoice show "202603-$y" || return 1
+	jqeq '.previous' 567.00 && jqeq '.payments' 0.00 && jqeq '.charges' 283.50 && jqeq '.total' 850.50 || return 1
+	ok askue --json invoice show "202602-$y" && jqeq '.status' superseded || return 1
+	ok askue --json events --type invoice_superseded && jqeq 'length' 1 && jqeq '.[0].subject' "$y" || return 1
+	ok askue --json invoice show "202603-$z" || return 1
+	jqeq '.previous' 567.00 && jqeq '.payments' 1000.00 && jqeq '.total' -149.50 || return 1
+	jqeq '.status' paid || return 1
+	ok askue --json invoice show "202602-$z" && jqeq '.status' paid || return 1
+	ok askue --json balance "$z" && jqeq '.balance' -149.50 || return 1
+	ok askue --json balance "$y" && jqeq '.balance' 850.50 || return 1
+}
+
+# Issued at 5.67: 250.5 kWh = 1,420.34. The right price was 5.00 from
+# 1 March: 1,252.50, a credit correction of -167.84; the invoice stays.
+test_correction_document() {
+	bl_up
+	tariff1
+	acc=$(sub K) && meter SK "$acc" 2026-01-15 0 && choose "$acc" Один
+	acc2=$(sub L) && meter SL "$acc2" 2026-01-15 0 && choose "$acc2" Один
+	for s in SK SL; do
+		rd $s '2026-03-01 00:00' 1000000
+		rd $s '2026-04-01 00:00' 1250500
+	done
+	flush
+	bill 2026-03 2026-04-02 || return 1
+	ok askue --json invoice show "202603-$acc" && before=$OUT || return 1
+	askue tariff price Один --from 2026-03-01 all=5.00 >/dev/null || return 1
+	ok askue --json invoice correct "$acc" --period 2026-03 --dry-run || return 1
+	jqeq '.difference' -167.84 && eq 0 "$(db 'SELECT count(*) FROM correction')" "dry run" || return 1
+	fails 64 "reason" askue invoice correct "$acc" --period 2026-03 || return 1
+	ok askue --json invoice correct "$acc" --period 2026-03 --reason "price of March entered late" --date 2026-04-10 || return 1
+	jqeq '.difference' -167.84 && jqeq '.recomputed' 1252.50 && jqeq '.correction' "202603-$acc-K1" || return 1
+	ok askue --json balance "$acc" && jqeq '.balance' 1252.50 || return 1
+	ok askue --json invoice show "202603-$acc" && eq "$before" "$OUT" "the invoice was edited" || return 1
+	ok askue --json events --type correction_made && jqeq 'length' 1 && jqeq '.[0].details.reason' "price of March entered late" || return 1
+	# corrected once: nothing more to correct
+	ok askue --json invoice correct "$acc" --period 2026-03 --reason again && jqeq '.difference' 0.00 || return 1
+	# the period-wide recalculation: the differences first, then documents
+	ok askue --json billing recalculate --period 2026-03 --dry-run || return 1
+	jqeq '.invoices' 2 && jqeq '.differ' 1 && jqeq '.differences[0].account' "$acc2" || return 1
+	eq 1 "$(db 'SELECT count(*) FROM correction')" "dry run posted" || return 1
+	ok askue --json billing recalculate --period 2026-03 --reason "March price" --date 2026-04-10 || return 1
+	jqeq '.differ' 1 && jqeq '.difference' -167.84 || return 1
+	ok askue --json balance "$acc2" && jqeq '.balance' 1252.50 || return 1
+	ok askue --json billing recalculate --period 2026-03 --reason "March price" && jqeq '.differ' 0 || return 1
+}
+
+# A meter installed on 10 March that never reported: estimated by the
+# norm (deploy/rules/norms.csv: urban, gas stove, 1 room, 1 resident = 139
+# kWh a month) for 22 of 31 days: 139,000 x 22 / 31 = 98,645 Wh; x 5.67 =
+# 559.32. A subscriber with a meter and no tariff is not billed; the
+# accountants' list says why.
+test_exceptions_norm_and_not_billed() {
+	bl_up
+	tariff1
+	acc=$(sub N) && meter SN "$acc" 2026-03-10 0 && choose "$acc" Один
+	acc2=$(sub O) && meter SO "$acc2" 2026-01-10 0
+	rd SO '2026-03-01 00:00' 1000
+	rd SO '2026-04-01 00:00' 2000
+	flush
+	bill 2026-03 2026-04-02 || return 1
+	jqeq '.issued' 1 && jqeq '.not_billed' 1 || return 1
+	ok askue --json invoice show "202603-$acc" || return 1
+	jqeq '.lines[0].kwh' 98.645 && jqeq '.lines[0].how' norm && jqeq '.charges' 559.32 || return 1
+	ok askue --json billing exceptions --period 2026-03 || return 1
+	jqeq "[.[] | select(.account == \"$acc\") | .kind] | join(\",\")" estimated_norm || return 1
+	jqeq "[.[] | select(.account == \"$acc2\") | \"\\(.billed) \\(.kind)\"] | join(\",\")" "false no_tariff" || return 1
+	ok askue billing exceptions --period 2026-03 &&
+		printf '%s' "$OUT" | grep -q "$acc2 NOT BILLED no_tariff" || { fail "text: $OUT"; return 1; }
+}
+
+# A few thousand subscribers, the job killed with SIGKILL in the middle:
+# each subscriber has its invoice, lines, determinants and posting whole or
+# nothing; the rerun bills exactly the rest.
+test_sigkill_mid_period_all_or_nothing_then_rerun() {
+	bl_up
+	tariff1
+	local n=4000 i
+	{
+		echo name,address,date
+		for i in $(seq 1 $n); do echo "K$i,Street $i,2025-11-01"; done
+	} >"$T_TMP/subs.csv"
+	ok askue import subscribers "$T_TMP/subs.csv" || return 1
+	{
+		echo serial,model,commissioned,service-life
+		for i in $(seq 1 $n); do echo "M$i,CE102,2025-01-01,30"; done
+	} >"$T_TMP/meters.csv"
+	ok askue import meters "$T_TMP/meters.csv" || return 1
+	db "SELECT 'M' || id || ',' || account || ',2026-01-15,0' FROM subscriber ORDER BY id" |
+		{ echo serial,account,date,reading; cat; } >"$T_TMP/inst.csv"
+	ok askue import installations "$T_TMP/inst.csv" || return 1
+	# tariff choice in bulk (the card-file import has no tariff column)
+	db "INSERT INTO subscriber_tariff SELECT id, (SELECT id FROM tariff), '2025-11-01' FROM subscriber" || return 1
+	local t0 t1
+	t0=$(TZ=Europe/Moscow date -d '2026-03-01 00:00' +%s)
+	t1=$(TZ=Europe/Moscow date -d '2026-04-01 00:00' +%s)
+	for i in $(seq 1 $n); do
+		printf 'reading,meter=M%s ai_wh=%si %s\nreading,meter=M%s ai_wh=%si %s\n' \
+			"$i" 1000000 "$t0" "$i" $((1000000 + i * 1000)) "$t1"
+	done >"$T_TMP/points"
+	flush
+	# the rollup first, so that the kill lands in the billing itself
+	ok askue job rollup --date 2026-03-01 && ok askue job rollup --date 2026-04-01 || return 1
+	ok askue job rollup --date 2026-02-28 || return 1
+	"$ASKUE_BUILD/askue" job billing --period 2026-03 --date 2026-04-02 >"$T_TMP/run1" 2>&1 &
+	local pid=$! k=0
+	while [ "$(db 'SELECT count(*) FROM invoice' 2>/dev/null || echo 0)" -lt 1 ] && [ $k -lt 600 ]; do
+		sleep 0.05
+		k=$((k + 1))
+	done
+	sleep 0.3
+	kill -9 $pid 2>/dev/null
+	wait $pid 2>/dev/null
+	local issued
+	issued=$(db 'SELECT count(*) FROM invoice')
+	[ "$issued" -gt 0 ] && [ "$issued" -lt $n ] ||
+		{ fail "the kill did not land mid-way: $issued of $n invoiced"; return 1; }
+	# all or nothing per subscriber
+	eq 0 "$(db "SELECT count(*) FROM invoice i WHERE NOT EXISTS (SELECT 1 FROM posting p WHERE p.invoice_id = i.id AND p.kind = 'invoice')
+		OR NOT EXISTS (SELECT 1 FROM invoice_line l WHERE l.invoice_id = i.id)
+		OR NOT EXISTS (SELECT 1 FROM invoice_reading r WHERE r.invoice_id = i.id)")" "half-written invoices" || return 1
+	eq "$issued" "$(db "SELECT count(*) FROM posting WHERE kind = 'invoice'")" "postings" || return 1
+	eq "$issued" "$(db "SELECT count(*) FROM event WHERE type = 'invoice_issued'")" "events" || return 1
+	bill 2026-03 2026-04-02 || return 1
+	jqeq '.issued' $((n - issued)) || return 1
+	eq $n "$(db 'SELECT count(*) FROM invoice')" "invoices after the rerun" || return 1
+	eq $n "$(db "SELECT count(*) FROM event WHERE type = 'invoice_issued'")" "events after" || return 1
+	# subscriber i consumed i kWh: sum = n(n+1)/2 kWh, each line rounded
+	eq $((n * (n + 1) / 2)) "$(db 'SELECT sum(wh) / 1000 FROM invoice_line')" "kWh billed" || return 1
+}
