@@ -361,6 +361,18 @@ static enum askue_err store_day(struct run *r, const struct mrec *m)
 	return askue_ledger_step_done(r->ctx->l, st, "rollup: meter_day");
 }
 
+static enum askue_err delete_row(struct askue_ledger *l, const char *serial, const char *day)
+{
+	static const char sql[] = "DELETE FROM meter_day WHERE serial = ? AND day = ?";
+	sqlite3_stmt *st;
+	enum askue_err err = askue_ledger_stmt(l, sql, &st);
+	if (err)
+		return err;
+	sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, day, -1, SQLITE_STATIC);
+	return askue_ledger_step_done(l, st, "rollup: meter_day");
+}
+
 static enum askue_err flush(struct run *r);
 
 static void on_refused(const char *line, size_t len, const char *error, void *ctx)
@@ -644,4 +656,65 @@ int job_rollup(struct job_ctx *ctx)
 	if (!cJSON_GetObjectItem(ctx->report, "rollup_days"))
 		cJSON_AddArrayToObject(ctx->report, "rollup_days");
 	return err ? cli_fail(ctx->cli, err) : 0;
+}
+
+/* The meter_day row of serial on day into *d (readings 0 when none). */
+static enum askue_err day_row(struct askue_ledger *l, const char *serial, const char *day,
+                              struct askue_rollup_day *d)
+{
+	static const char sql[] =
+		"SELECT readings, first_ts, first_r0_wh, first_r1_wh, first_r2_wh, first_r3_wh,"
+		" last_ts, last_r0_wh, last_r1_wh, last_r2_wh, last_r3_wh"
+		" FROM meter_day WHERE serial = ?1 AND day = ?2";
+	sqlite3_stmt *st;
+	enum askue_err err = askue_ledger_stmt(l, sql, &st);
+	if (err)
+		return err;
+	sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, day, -1, SQLITE_STATIC);
+	memset(d, 0, sizeof *d);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		d->readings = sqlite3_column_int64(st, 0);
+		regs_from(st, 1, &d->first);
+		regs_from(st, 6, &d->last);
+	} else if (rc != SQLITE_DONE) {
+		err = askue_ledger_fail(l, rc, "rollup: meter_day");
+	}
+	sqlite3_reset(st);
+	return err;
+}
+
+enum askue_err job_rollup_reading_added(struct askue_ledger *l, const char *serial,
+                                        struct askue_date day,
+                                        const struct askue_rollup_regs *r, int new_point)
+{
+	static const char done[] = "SELECT 1 FROM rollup_day WHERE day = ?";
+	static const char redo[] = "UPDATE rollup_day SET done = 0 WHERE day IN (?1, ?2)";
+	char d0[ASKUE_DATE_BUF], d1[ASKUE_DATE_BUF];
+	askue_date_format(day, d0);
+	askue_date_format(askue_date_add_days(day, 1), d1);
+	sqlite3_stmt *st;
+	enum askue_err err = askue_ledger_row(l, done, d0, &st);
+	if (err == ASKUE_ERR_NOT_FOUND)
+		return ASKUE_OK; /* not rolled up yet */
+	if (err)
+		return err;
+	sqlite3_reset(st);
+	struct askue_rollup_day d;
+	if ((err = day_row(l, serial, d0, &d)))
+		return err;
+	int64_t readings = d.readings;
+	askue_rollup_fold(&d, r);
+	d.readings = readings + (new_point || readings == 0);
+	struct run tmp = {.ctx = &(struct job_ctx){.l = l}};
+	snprintf(tmp.day_s, sizeof tmp.day_s, "%s", d0);
+	struct mrec m = {.day = d};
+	snprintf(m.serial, sizeof m.serial, "%s", serial);
+	if ((err = delete_row(l, serial, d0)) || (err = store_day(&tmp, &m)) ||
+	    (err = askue_ledger_stmt(l, redo, &st)))
+		return err;
+	sqlite3_bind_text(st, 1, d0, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, d1, -1, SQLITE_STATIC);
+	return askue_ledger_step_done(l, st, "rollup: rollup_day");
 }

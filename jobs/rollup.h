@@ -45,4 +45,17 @@ ASKUE_MUST enum askue_err job_rollup_ensure(struct job_ctx *ctx, struct askue_da
 /* Roll up day D unconditionally, inside the caller's transaction. */
 ASKUE_MUST enum askue_err job_rollup_day(struct job_ctx *ctx, struct askue_date day);
 
+/* A reading r of serial, on local day `day`, was written to InfluxDB after
+ * that day may have been rolled up (askue reading add): fold it into the
+ * day's meter_day row (counted when new_point; a correction replaces a
+ * point already counted), and mark day and day + 1 (whose start value is
+ * the last reading of day) for a redo (rollup_day.done = 0), so the next
+ * job_rollup_ensure rewrites their `daily` points. Nothing happens for a
+ * day not rolled up yet: its rollup will see the reading. Inside the
+ * caller's transaction. */
+ASKUE_MUST enum askue_err job_rollup_reading_added(struct askue_ledger *l, const char *serial,
+                                                   struct askue_date day,
+                                                   const struct askue_rollup_regs *r,
+                                                   int new_point);
+
 #endif

@@ -56,6 +56,9 @@ static const struct cli_command commands[] = {
 	{NULL, "job", cmd_job, "stale|lifecycle [--period P] [--date D] [--dry-run]"},
 	{"meter", "check", cmd_meter_check,
 	 "SERIAL --date D [--time HH:MM] --reading KWH[,KWH..]   (a field check)"},
+	{"reading", "add", cmd_reading_add,
+	 "SERIAL --date D [--time HH:MM] --reading KWH[,KWH..] --source subscriber|controller"
+	 " [--reason TEXT]   (a manual reading; at the instant of a stored one: a correction)"},
 	{"report", "completeness", cmd_report_completeness,
 	 "--date D [--csv FILE] [--missing-csv FILE]"},
 	{"invoice", "list", cmd_invoice_list, "ACCOUNT"},
