@@ -954,6 +954,21 @@ static void finish(struct calc *c, uint32_t days_mask)
 		          c->sum_days);
 }
 
+/* By zone, then by date: a zone's lines stand together on the invoice. */
+static void sort_lines(struct askue_bill_line *l, int *v, int n)
+{
+	for (int i = 1; i < n; i++)
+		for (int k = i; k > 0 && (l[k - 1].zone_idx > l[k].zone_idx ||
+		                          (l[k - 1].zone_idx == l[k].zone_idx &&
+		                           l[k - 1].days_from.days > l[k].days_from.days));
+		     k--) {
+			struct askue_bill_line t = l[k];
+			int tv = v[k];
+			l[k] = l[k - 1], v[k] = v[k - 1];
+			l[k - 1] = t, v[k - 1] = tv;
+		}
+}
+
 static enum askue_err compute(struct calc *c)
 {
 	const struct askue_bill_input *in = c->in;
@@ -984,6 +999,7 @@ static enum askue_err compute(struct calc *c)
 	struct askue_bill_line base[ASKUE_BILL_LINES_MAX];
 	int base_v[ASKUE_BILL_LINES_MAX];
 	int n = base_lines(c, base, base_v), last_v = 0;
+	sort_lines(base, base_v, n);
 	for (int v = 0; v < in->n_versions; v++)
 		if (version_days(in, v, in->first, in->end))
 			last_v = v;

@@ -59,7 +59,8 @@
  * with any negative (true-up) line is not banded: everything in band 1.
  *
  * Lines: one per (version, zone, band), adjacent versions with the same
- * tariff, zone price and price date merged. amount = askue_money_of(wh,
+ * tariff, zone price and price date merged; ordered by zone, then date,
+ * then band (the band allocation above runs in this order). amount = askue_money_of(wh,
  * price, ASKUE_ROUND_HALF_UP): rounded half up to the kopeck ONCE per
  * line; the charges are the exact sum of the line amounts.
  *
