@@ -43,9 +43,9 @@ enum askue_err askue_cardfile_kind_parse(const char *s, enum askue_cardfile_kind
 }
 
 /* The columns of each kind; the first `required` are required. */
-static const char *const subscriber_cols[] = {"name",     "address", "district", "substation",
-                                              "category", "date",    "phone",    "email",
-                                              "account",  NULL};
+static const char *const subscriber_cols[] = {
+	"name",    "address", "district",  "substation", "category", "date",       "phone",
+	"email",   "account", "residents", "rooms",      "stove",    "settlement", NULL};
 static const char *const meter_cols[] = {"serial",         "model",
                                          "commissioned",   "service-life",
                                          "zones",          "warranty-card",
@@ -184,6 +184,29 @@ static enum askue_err field_int(const char *column, const char *s, int lo, int h
 	return ASKUE_OK;
 }
 
+/* The optional norm columns; an empty field keeps the default (residents
+ * 1, rooms 1, gas, urban; subscriber.c checks the words). */
+static enum askue_err norm_fields(struct import *im, struct askue_subscriber *s)
+{
+	s->residents = -1;
+	enum askue_err err;
+	if ((err = field_int("residents", col(im, "residents"), 0, 99, &s->residents)) ||
+	    (err = field_int("rooms", col(im, "rooms"), 1, 99, &s->rooms)))
+		return err;
+	if (s->residents >= 0 || s->rooms) { /* rooms 0 would mean neither was given */
+		if (s->residents < 0)
+			s->residents = 1;
+		if (!s->rooms)
+			s->rooms = 1;
+	} else {
+		s->residents = 0;
+	}
+	if (!take(s->stove, sizeof s->stove, col(im, "stove")) ||
+	    !take(s->settlement, sizeof s->settlement, col(im, "settlement")))
+		return askue_err_set(ASKUE_ERR_INVALID, "stove or settlement: too long");
+	return ASKUE_OK;
+}
+
 static enum askue_err row_subscriber(struct import *im)
 {
 	struct askue_subscriber s;
@@ -205,6 +228,8 @@ static enum askue_err row_subscriber(struct import *im)
 		return err;
 	if (!has_date)
 		s.registered = im->today;
+	if ((err = norm_fields(im, &s)))
+		return err;
 	return askue_subscriber_insert_tx(im->l, &s, 0);
 }
 
@@ -484,7 +509,8 @@ enum askue_err askue_cardfile_export(struct askue_ledger *l, enum askue_cardfile
 {
 	static const char subs_sql[] =
 		"SELECT name, address, district, substation, category, registered,"
-		" coalesce(phone, ''), coalesce(email, ''), account FROM subscriber ORDER BY id";
+		" coalesce(phone, ''), coalesce(email, ''), account, residents, rooms, stove,"
+		" settlement FROM subscriber ORDER BY id";
 	static const char meters_sql[] =
 		"SELECT serial, model, commissioned, service_life_years, zones,"
 		" coalesce(warranty_card, ''), coalesce(warranty_until, ''),"
@@ -513,8 +539,8 @@ enum askue_err askue_cardfile_export(struct askue_ledger *l, enum askue_cardfile
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		(*rows)++;
 		if (kind == ASKUE_CARDFILE_SUBSCRIBERS) {
-			for (int c = 0; c < 9; c++)
-				put_field(out, askue_column_text(st, c), c == 8);
+			for (int c = 0; c < 13; c++)
+				put_field(out, askue_column_text(st, c), c == 12);
 		} else if (kind == ASKUE_CARDFILE_METERS) {
 			for (int c = 0; c < 9; c++)
 				put_field(out, askue_column_text(st, c), 0);

@@ -15,7 +15,7 @@
 
 #define SUBSCRIBER_COLUMNS \
 	"s.id, s.account, s.name, s.address, s.district, s.substation, s.category," \
-	" s.registered, s.phone, s.email, s.status"
+	" s.registered, s.phone, s.email, s.status, s.residents, s.rooms, s.stove, s.settlement"
 
 static void copy_text(char *dst, size_t size, const char *src)
 {
@@ -37,6 +37,33 @@ static void read_row(sqlite3_stmt *st, struct askue_subscriber *s)
 	copy_text(s->phone, sizeof s->phone, askue_column_text(st, 8));
 	copy_text(s->email, sizeof s->email, askue_column_text(st, 9));
 	copy_text(s->status, sizeof s->status, askue_column_text(st, 10));
+	s->residents = sqlite3_column_int(st, 11);
+	s->rooms = sqlite3_column_int(st, 12);
+	copy_text(s->stove, sizeof s->stove, askue_column_text(st, 13));
+	copy_text(s->settlement, sizeof s->settlement, askue_column_text(st, 14));
+}
+
+/* The norm determinants (norms.h): rooms 0 = residents and rooms not given. */
+static enum askue_err check_norm_fields(struct askue_subscriber *s)
+{
+	if (s->rooms == 0) {
+		s->residents = 1;
+		s->rooms = 1;
+	}
+	if (!s->stove[0])
+		snprintf(s->stove, sizeof s->stove, "gas");
+	if (!s->settlement[0])
+		snprintf(s->settlement, sizeof s->settlement, "urban");
+	if (s->residents < 0 || s->residents > 99)
+		return askue_err_set(ASKUE_ERR_INVALID, "residents %d: expected 0..99", s->residents);
+	if (s->rooms < 1 || s->rooms > 99)
+		return askue_err_set(ASKUE_ERR_INVALID, "rooms %d: expected 1..99", s->rooms);
+	if (strcmp(s->stove, "gas") && strcmp(s->stove, "electric"))
+		return askue_err_set(ASKUE_ERR_INVALID, "stove '%s': expected gas or electric", s->stove);
+	if (strcmp(s->settlement, "urban") && strcmp(s->settlement, "rural"))
+		return askue_err_set(ASKUE_ERR_INVALID, "settlement '%s': expected urban or rural",
+		                     s->settlement);
+	return ASKUE_OK;
 }
 
 static enum askue_err check_fields(struct askue_subscriber *s)
@@ -69,7 +96,7 @@ static enum askue_err check_fields(struct askue_subscriber *s)
 	if (s->account[0] && !askue_account_well_formed(s->account))
 		return askue_err_set(ASKUE_ERR_INVALID, "account '%s': 1 to 20 digits expected",
 		                     s->account);
-	return ASKUE_OK;
+	return check_norm_fields(s);
 }
 
 static enum askue_err next_account(struct askue_ledger *l, char *out)
@@ -152,7 +179,8 @@ enum askue_err askue_subscriber_insert_tx(struct askue_ledger *l, struct askue_s
 {
 	static const char sql[] =
 		"INSERT INTO subscriber(account, name, address, district, substation, category,"
-		" registered, phone, email) VALUES (?,?,?,?,?,?,?,?,?)";
+		" registered, phone, email, residents, rooms, stove, settlement)"
+		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)";
 	enum askue_err err = check_fields(s);
 	if (err)
 		return err;
@@ -172,6 +200,10 @@ enum askue_err askue_subscriber_insert_tx(struct askue_ledger *l, struct askue_s
 	sqlite3_bind_text(st, 7, date, -1, SQLITE_STATIC);
 	askue_bind_text(st, 8, s->phone[0] ? s->phone : NULL);
 	askue_bind_text(st, 9, s->email[0] ? s->email : NULL);
+	sqlite3_bind_int(st, 10, s->residents);
+	sqlite3_bind_int(st, 11, s->rooms);
+	sqlite3_bind_text(st, 12, s->stove, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 13, s->settlement, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
@@ -193,6 +225,10 @@ enum askue_err askue_subscriber_insert_tx(struct askue_ledger *l, struct askue_s
 	cJSON_AddStringToObject(d, "district", s->district);
 	cJSON_AddStringToObject(d, "substation", s->substation);
 	cJSON_AddStringToObject(d, "category", s->category);
+	cJSON_AddNumberToObject(d, "residents", s->residents);
+	cJSON_AddNumberToObject(d, "rooms", s->rooms);
+	cJSON_AddStringToObject(d, "stove", s->stove);
+	cJSON_AddStringToObject(d, "settlement", s->settlement);
 	cJSON_AddStringToObject(d, "date", date);
 	err = askue_journal_append(l, ASKUE_EV_SUBSCRIBER_REGISTERED, s->account, d);
 	cJSON_Delete(d);
@@ -371,7 +407,8 @@ enum askue_err askue_subscriber_update(struct askue_ledger *l, const struct asku
 {
 	static const char upd[] =
 		"UPDATE subscriber SET name = ?, address = ?, district = ?, substation = ?,"
-		" category = ?, phone = ?, email = ?, status = ? WHERE id = ?";
+		" category = ?, phone = ?, email = ?, status = ?, residents = ?, rooms = ?, stove = ?,"
+		" settlement = ? WHERE id = ?";
 	static const char unindex[] = "DELETE FROM subscriber_fts WHERE rowid = ?";
 	struct askue_subscriber cur, next = *s;
 	enum askue_err err = askue_subscriber_get(l, s->account, &cur);
@@ -398,6 +435,15 @@ enum askue_err askue_subscriber_update(struct askue_ledger *l, const struct asku
 	diff_field(d, "phone", cur.phone, next.phone);
 	diff_field(d, "email", cur.email, next.email);
 	diff_field(d, "status", cur.status, next.status);
+	char old_n[16], new_n[16];
+	snprintf(old_n, sizeof old_n, "%d", cur.residents);
+	snprintf(new_n, sizeof new_n, "%d", next.residents);
+	diff_field(d, "residents", old_n, new_n);
+	snprintf(old_n, sizeof old_n, "%d", cur.rooms);
+	snprintf(new_n, sizeof new_n, "%d", next.rooms);
+	diff_field(d, "rooms", old_n, new_n);
+	diff_field(d, "stove", cur.stove, next.stove);
+	diff_field(d, "settlement", cur.settlement, next.settlement);
 	if (!d->child) {
 		cJSON_Delete(d);
 		return ASKUE_OK; /* nothing changes, nothing is journaled */
@@ -416,7 +462,11 @@ enum askue_err askue_subscriber_update(struct askue_ledger *l, const struct asku
 		askue_bind_text(st, 6, next.phone[0] ? next.phone : NULL);
 		askue_bind_text(st, 7, next.email[0] ? next.email : NULL);
 		sqlite3_bind_text(st, 8, next.status, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 9, cur.id);
+		sqlite3_bind_int(st, 9, next.residents);
+		sqlite3_bind_int(st, 10, next.rooms);
+		sqlite3_bind_text(st, 11, next.stove, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 12, next.settlement, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 13, cur.id);
 		err = askue_ledger_step_done(l, st, "subscriber");
 	}
 	if (!err && !(err = askue_ledger_stmt(l, unindex, &st))) {

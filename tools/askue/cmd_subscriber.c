@@ -1,4 +1,4 @@
-/* subscriber add | show | find */
+/* subscriber add | show | find | set */
 #include <stdio.h>
 #include <string.h>
 
@@ -11,6 +11,33 @@ static void set_field(char *dst, size_t size, const char *src, int *too_long)
 	snprintf(dst, size, "%s", src);
 }
 
+/* The card plus the norm determinants (residents, rooms, stove, settlement). */
+static cJSON *subscriber_json(const struct askue_subscriber *s)
+{
+	cJSON *o = cli_json_subscriber(s);
+	cJSON_AddNumberToObject(o, "residents", s->residents);
+	cJSON_AddNumberToObject(o, "rooms", s->rooms);
+	cJSON_AddStringToObject(o, "stove", s->stove);
+	cJSON_AddStringToObject(o, "settlement", s->settlement);
+	return o;
+}
+
+/* --residents N --rooms N --stove gas|electric --settlement urban|rural */
+static enum askue_err norm_option(struct askue_subscriber *s, int c, const char *v, int *too_long)
+{
+	switch (c) {
+	case 'R': return cli_int("--residents", v, 0, 99, &s->residents);
+	case 'M': return cli_int("--rooms", v, 1, 99, &s->rooms);
+	case 'V': set_field(s->stove, sizeof s->stove, v, too_long); return ASKUE_OK;
+	case 'T': set_field(s->settlement, sizeof s->settlement, v, too_long); return ASKUE_OK;
+	}
+	return ASKUE_OK;
+}
+
+#define NORM_OPTIONS \
+	{"residents", required_argument, 0, 'R'}, {"rooms", required_argument, 0, 'M'}, \
+	{"stove", required_argument, 0, 'V'}, {"settlement", required_argument, 0, 'T'}
+
 int cmd_subscriber_add(struct askue_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -18,12 +45,13 @@ int cmd_subscriber_add(struct askue_cli *cli, int argc, char **argv)
 		{"district", required_argument, 0, 'd'},   {"substation", required_argument, 0, 's'},
 		{"category", required_argument, 0, 'c'},   {"date", required_argument, 0, 't'},
 		{"phone", required_argument, 0, 'p'},      {"email", required_argument, 0, 'e'},
-		{"account", required_argument, 0, 'A'},    {0, 0, 0, 0},
+		{"account", required_argument, 0, 'A'},    NORM_OPTIONS,
+		{0, 0, 0, 0},
 	};
 	struct askue_subscriber s;
 	memset(&s, 0, sizeof s);
 	const char *date = NULL;
-	int too_long = 0, c;
+	int too_long = 0, c, residents_given = 0;
 	enum askue_err err;
 	cli_getopt_reset();
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
@@ -37,6 +65,11 @@ int cmd_subscriber_add(struct askue_cli *cli, int argc, char **argv)
 		case 'e': set_field(s.email, sizeof s.email, optarg, &too_long); break;
 		case 'A': set_field(s.account, sizeof s.account, optarg, &too_long); break;
 		case 't': date = optarg; break;
+		case 'R': case 'M': case 'V': case 'T':
+			residents_given |= c == 'R';
+			if ((err = norm_option(&s, c, optarg, &too_long)))
+				return cli_fail(cli, err);
+			break;
 		default: return cli_bad_option(cli, c, argv);
 		}
 	}
@@ -44,6 +77,10 @@ int cmd_subscriber_add(struct askue_cli *cli, int argc, char **argv)
 		return cli_usage(cli, "unexpected argument '%s'", argv[optind]);
 	if (too_long)
 		return cli_usage(cli, "a value is too long");
+	if (residents_given && !s.rooms)
+		s.rooms = 1; /* rooms 0 would mean neither was given */
+	if (s.rooms && !residents_given)
+		s.residents = 1;
 	if (!s.name[0] || !s.address[0])
 		return cli_usage(cli, "--name and --address are required");
 	if (date) {
@@ -58,7 +95,7 @@ int cmd_subscriber_add(struct askue_cli *cli, int argc, char **argv)
 	if ((err = askue_subscriber_add(l, &s)))
 		return cli_fail(cli, err);
 	if (cli->json)
-		return cli_print_json(cli_json_subscriber(&s));
+		return cli_print_json(subscriber_json(&s));
 	printf("%s\n", s.account);
 	return 0;
 }
@@ -67,9 +104,11 @@ static void print_subscriber(const struct askue_subscriber *s)
 {
 	char d[ASKUE_DATE_BUF];
 	printf("account     %s\nname        %s\naddress     %s\ndistrict    %s\nsubstation  %s\n"
-	       "category    %s\nregistered  %s\nphone       %s\nemail       %s\nstatus      %s\n",
+	       "category    %s\nregistered  %s\nphone       %s\nemail       %s\nstatus      %s\n"
+	       "residents   %d\nrooms       %d\nstove       %s\nsettlement  %s\n",
 	       s->account, s->name, s->address, s->district, s->substation, s->category,
-	       askue_date_format(s->registered, d), s->phone, s->email, s->status);
+	       askue_date_format(s->registered, d), s->phone, s->email, s->status, s->residents,
+	       s->rooms, s->stove, s->settlement);
 }
 
 struct show_ctx {
@@ -120,7 +159,7 @@ int cmd_subscriber_show(struct askue_cli *cli, int argc, char **argv)
 	struct show_ctx ctx = {0};
 	cJSON *o = NULL;
 	if (cli->json) {
-		o = cli_json_subscriber(&s);
+		o = subscriber_json(&s);
 		ctx.list = cJSON_AddArrayToObject(o, "meters");
 	} else {
 		print_subscriber(&s);
@@ -211,7 +250,7 @@ int cmd_subscriber_set(struct askue_cli *cli, int argc, char **argv)
 		{"district", required_argument, 0, 'd'},   {"substation", required_argument, 0, 's'},
 		{"category", required_argument, 0, 'c'},   {"phone", required_argument, 0, 'p'},
 		{"email", required_argument, 0, 'e'},      {"status", required_argument, 0, 'S'},
-		{0, 0, 0, 0},
+		NORM_OPTIONS,                              {0, 0, 0, 0},
 	};
 	struct {
 		int c;
@@ -248,6 +287,9 @@ int cmd_subscriber_set(struct askue_cli *cli, int argc, char **argv)
 		case 'p': set_field(s.phone, sizeof s.phone, set[i].v, &too_long); break;
 		case 'e': set_field(s.email, sizeof s.email, set[i].v, &too_long); break;
 		case 'S': set_field(s.status, sizeof s.status, set[i].v, &too_long); break;
+		default:
+			if ((err = norm_option(&s, set[i].c, set[i].v, &too_long)))
+				return cli_fail(cli, err);
 		}
 	}
 	if (too_long)
@@ -255,7 +297,7 @@ int cmd_subscriber_set(struct askue_cli *cli, int argc, char **argv)
 	if ((err = askue_subscriber_update(l, &s)) || (err = askue_subscriber_get(l, s.account, &s)))
 		return cli_fail(cli, err);
 	if (cli->json)
-		return cli_print_json(cli_json_subscriber(&s));
+		return cli_print_json(subscriber_json(&s));
 	print_subscriber(&s);
 	return 0;
 }
