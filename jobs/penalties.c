@@ -39,12 +39,12 @@ static void report(struct job_ctx *ctx, const struct askue_accrual_run *run)
 {
 	cJSON *r = ctx->report;
 	char num[ASKUE_NUM_BUF];
-	askue_json_add_int(r, "charges_new", run->added);
-	askue_json_add_int(r, "charges_visited", run->visited);
-	askue_json_add_int(r, "charges_closed", run->closed);
-	askue_json_add_int(r, "charges_behind", run->behind);
-	askue_json_add_int(r, "invoices_overdue", run->overdue);
-	askue_json_add_int(r, "accounts_accrued", run->accounts);
+	cJSON_AddNumberToObject(r, "charges_new", (double)run->added);
+	cJSON_AddNumberToObject(r, "charges_visited", (double)run->visited);
+	cJSON_AddNumberToObject(r, "charges_closed", (double)run->closed);
+	cJSON_AddNumberToObject(r, "charges_behind", (double)run->behind);
+	cJSON_AddNumberToObject(r, "invoices_overdue", (double)run->overdue);
+	cJSON_AddNumberToObject(r, "accounts_accrued", (double)run->accounts);
 	cJSON_AddStringToObject(r, "penalties_posted", askue_money_format(run->accrued, num));
 	cJSON_AddStringToObject(r, "penalties_corrected", askue_money_format(run->corrected, num));
 }

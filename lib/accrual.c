@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "journal.h"
+#include "payment.h"
 
 struct askue_date askue_accrual_effective_due(const struct askue_penalty_rules *r,
                                               struct askue_date due)
@@ -502,7 +503,8 @@ struct run_state {
 	size_t n_open, cap_open;
 	struct askue_accrual_charge charge;
 	struct askue_penalty_result res;
-	char account[ASKUE_ACCOUNT_BUF]; /* the account being accrued */
+	int64_t subscriber_id;           /* the account being accrued */
+	char account[ASKUE_ACCOUNT_BUF];
 	int64_t account_delta_kop;
 	cJSON *account_charges;
 };
@@ -541,12 +543,18 @@ static enum askue_err load_open(struct run_state *s)
 	return err;
 }
 
-/* The account's penalty_accrued event, when anything was posted for it. */
+/* The account's penalty_accrued event, when anything was posted for it,
+ * and the settling of its account (lib/payment.c): open credit pays a new
+ * penalty, a correcting entry is a credit for the penalties. */
 static enum askue_err flush_account(struct run_state *s)
 {
 	enum askue_err err = ASKUE_OK;
 	cJSON *charges = s->account_charges;
 	s->account_charges = NULL;
+	if (charges && (err = askue_account_settle_tx(s->l, s->subscriber_id))) {
+		cJSON_Delete(charges);
+		return err;
+	}
 	if (charges) {
 		cJSON *d = cJSON_CreateObject();
 		char num[ASKUE_NUM_BUF];
@@ -619,12 +627,11 @@ static enum askue_err run_all(struct run_state *s)
 	enum askue_err err = askue_accrual_sync_tx(s->l, s->rules, &s->run->added);
 	if (!err)
 		err = load_open(s);
-	int64_t subscriber_id = 0;
 	for (size_t i = 0; i < s->n_open && !err; i++) {
-		if (s->open[i].subscriber_id != subscriber_id) {
+		if (s->open[i].subscriber_id != s->subscriber_id) {
 			if ((err = flush_account(s)))
 				break;
-			subscriber_id = s->open[i].subscriber_id;
+			s->subscriber_id = s->open[i].subscriber_id;
 		}
 		err = run_charge(s, s->open[i].posting_id);
 	}

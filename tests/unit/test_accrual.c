@@ -261,6 +261,12 @@ static void late_payment_corrects(void **state)
 	                 -3654);
 	assert_int_equal(one_int(L, "SELECT posted_kop FROM penalty_accrual ORDER BY id DESC"),
 	                 -3654);
+	/* the correcting entry is a credit: settled against the penalty */
+	assert_int_equal(one_int(L, "SELECT a.amount_kop FROM allocation a"
+	                            " JOIN posting c ON c.id = a.credit_posting_id"
+	                            " JOIN posting p ON p.id = a.charge_posting_id"
+	                            " WHERE c.kind = 'penalty' AND p.kind = 'penalty'"),
+	                 3654);
 }
 
 /* Two periods unpaid through 30.06.2026: January's 1,000.00 (55.54) and

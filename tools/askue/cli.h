@@ -106,6 +106,8 @@ int cmd_payments_list(struct askue_cli *, int, char **);
 int cmd_payments_suspense(struct askue_cli *, int, char **);
 int cmd_payments_assign(struct askue_cli *, int, char **);
 int cmd_payments_reject(struct askue_cli *, int, char **);
+int cmd_penalty_show(struct askue_cli *, int, char **);
+int cmd_debtors(struct askue_cli *, int, char **);
 int cmd_invoice_list(struct askue_cli *, int, char **);
 int cmd_invoice_show(struct askue_cli *, int, char **);
 int cmd_invoice_correct(struct askue_cli *, int, char **);

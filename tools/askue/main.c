@@ -77,6 +77,8 @@ static const struct cli_command commands[] = {
 	{"payments", "suspense", cmd_payments_suspense, "[--all]"},
 	{"payments", "assign", cmd_payments_assign, "SUSPENSE_ID ACCOUNT [--amount A] [--date D]"},
 	{"payments", "reject", cmd_payments_reject, "SUSPENSE_ID --reason TEXT"},
+	{"penalty", "show", cmd_penalty_show, "ACCOUNT [--date D]   (the day-by-day penalty calculation)"},
+	{NULL, "debtors", cmd_debtors, "[--date D] [--csv FILE] [--restriction]   (aged debt, notices)"},
 	{"config", "example", cmd_config_example, "(prints every setting with its default)"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

@@ -1,0 +1,166 @@
+/* penalty show ACCOUNT [--date D] — the day-by-day penalty (пени) of each
+ * period charge of an account through D (default today), as the penalties
+ * job computes it (lib/accrual.c, lib/penalty.c): per run of days the base,
+ * the dates, the day numbers after the due date, the fraction 1/300 or
+ * 1/130 (or grace, moratorium), the rate and the amount; the period's
+ * penalty is the exact sum rounded once, beside what was posted so far.
+ * Read-only: nothing is posted.
+ *
+ * debtors [--date D] [--csv FILE] [--restriction] — for accounting: every
+ * account with energy charges unpaid past their due date on D, aged by the
+ * days since the due date (0-30, 31-90, over 90), with its unpaid
+ * penalties, and the totals. --restriction lists only the households whose
+ * overdue debt exceeds two months of norm-based charges (the threshold for
+ * a restriction notice, ПП 354 п. 117-119). The monthly norm-based charge
+ * is taken as the subscriber's average invoiced energy charge until the
+ * norms (lib/norms.h) give it: the output says which basis it used. --csv
+ * writes the rows (account,name,address,category,days_0_30,days_31_90,
+ * days_over_90,debt,penalties,oldest_days,threshold), the totals last.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "accrual.h"
+#include "cli.h"
+
+static void put_rate(char *buf, size_t size, int32_t bp)
+{
+	snprintf(buf, size, "%d.%02d%%", bp / 100, bp % 100);
+}
+
+static void print_line(const struct askue_penalty_line *ln)
+{
+	char from[ASKUE_DATE_BUF], until[ASKUE_DATE_BUF], base[ASKUE_NUM_BUF], amt[ASKUE_NUM_BUF];
+	char days[32], what[80], rate[16], rate_day[ASKUE_DATE_BUF];
+	snprintf(days, sizeof days, "%d-%d", ln->day_from, ln->day_until);
+	if (ln->divisor) {
+		put_rate(rate, sizeof rate, ln->rate_bp);
+		snprintf(what, sizeof what, "1/%d x %s (rate of %s)", ln->divisor, rate,
+		         askue_date_format(ln->rate_date, rate_day));
+	} else {
+		snprintf(what, sizeof what, "%s", ln->note ? ln->note : "-");
+	}
+	printf("  %s..%s  days %-9s base %10s  %-36s %10s\n", askue_date_format(ln->from, from),
+	       askue_date_format(ln->until, until), days, askue_money_format(ln->base, base), what,
+	       askue_money_format(ln->amount, amt));
+}
+
+static void print_charge(const struct askue_accrual_charge *c,
+                         const struct askue_penalty_result *res)
+{
+	char per[16], base[ASKUE_NUM_BUF], due[ASKUE_DATE_BUF], day1[ASKUE_DATE_BUF];
+	char settled[ASKUE_NUM_BUF], pen[ASKUE_NUM_BUF], posted[ASKUE_NUM_BUF];
+	char through[ASKUE_DATE_BUF];
+	printf("period %s: charge %s due %s, day 1 = %s, settled %s\n",
+	       askue_period_format(c->period, per), askue_money_format(c->base, base),
+	       askue_date_format(c->due, due), askue_date_format(res->clock_start, day1),
+	       askue_money_format(c->settled, settled));
+	for (int i = 0; i < res->n_lines; i++)
+		print_line(&res->lines[i]);
+	printf("  penalty %s (the exact sum, rounded once, half up)", askue_money_format(res->total, pen));
+	if (c->has_accrual)
+		printf("; posted through %s: %s\n", askue_date_format(c->through, through),
+		       askue_money_format(c->posted, posted));
+	else
+		printf("; nothing posted yet\n");
+}
+
+struct show {
+	struct askue_cli *cli;
+	const struct askue_rules *rules;
+	struct askue_date date;
+	struct askue_accrual_charge charge;
+	struct askue_penalty_result res;
+	cJSON *charges;
+	int64_t total_kop, posted_kop;
+	enum askue_err err;
+};
+
+static int show_one(int64_t posting_id, void *arg)
+{
+	struct show *s = arg;
+	struct askue_accrual_charge *c = &s->charge;
+	s->err = askue_accrual_load(s->cli->ledger, s->rules, posting_id, s->date, c);
+	if (!s->err)
+		s->err = askue_accrual_compute(s->rules, c, s->date, &s->res);
+	if (s->err)
+		return 1;
+	s->total_kop += s->res.total.kop;
+	s->posted_kop += c->posted.kop;
+	if (!s->cli->json) {
+		print_charge(c, &s->res);
+		return 0;
+	}
+	cJSON *o = askue_accrual_json(c, &s->res);
+	cli_json_add_money(o, "settled", c->settled);
+	cli_json_add_money(o, "posted", c->posted);
+	cli_json_add_date(o, "posted_through", c->has_accrual, c->through);
+	cJSON_AddItemToArray(s->charges, o);
+	return 0;
+}
+
+static enum askue_err load_rules(struct askue_cli *cli, struct askue_rules **out)
+{
+	enum askue_err err = askue_rules_load(cli->cfg.billing_rules_dir, out);
+	if (err)
+		askue_err_prefix("[billing] rules_dir %s: ", cli->cfg.billing_rules_dir);
+	return err;
+}
+
+static int show_output(struct show *s, const struct askue_subscriber *sub)
+{
+	char day[ASKUE_DATE_BUF], tot[ASKUE_NUM_BUF], posted[ASKUE_NUM_BUF];
+	if (!s->cli->json) {
+		printf("total penalty %s through %s; posted %s\n",
+		       askue_money_format((struct askue_money){s->total_kop}, tot),
+		       askue_date_format(s->date, day),
+		       askue_money_format((struct askue_money){s->posted_kop}, posted));
+		return 0;
+	}
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "account", sub->account);
+	cJSON_AddStringToObject(o, "category", sub->category);
+	cli_json_add_date(o, "date", 1, s->date);
+	cJSON_AddItemToObject(o, "charges", s->charges);
+	s->charges = NULL;
+	cli_json_add_money(o, "total", (struct askue_money){s->total_kop});
+	cli_json_add_money(o, "posted", (struct askue_money){s->posted_kop});
+	return cli_print_json(o);
+}
+
+int cmd_penalty_show(struct askue_cli *cli, int argc, char **argv)
+{
+	static const char *const names[] = {"date", NULL};
+	const char *v[1];
+	int rc = cli_string_options(cli, argc, argv, names, v);
+	if (rc)
+		return rc;
+	if (optind != argc - 1)
+		return cli_usage(cli, "expected ACCOUNT [--date D]");
+	static struct show s; /* a charge and a calculation: not on the stack */
+	memset(&s, 0, sizeof s);
+	s.cli = cli;
+	s.date = askue_date_today();
+	struct askue_rules *rules = NULL;
+	struct askue_subscriber sub;
+	enum askue_err err = v[0] ? cli_date("--date", v[0], &s.date) : ASKUE_OK;
+	if (!err && !cli_ledger(cli))
+		return EX_SOFTWARE;
+	if (!err && !(err = load_rules(cli, &rules)))
+		err = askue_subscriber_get(cli->ledger, argv[optind], &sub);
+	if (!err && !cli->json) {
+		char day[ASKUE_DATE_BUF];
+		printf("%s %s (%s), penalties through %s\n", sub.account, sub.name, sub.category,
+		       askue_date_format(s.date, day));
+	}
+	s.rules = rules;
+	s.charges = cJSON_CreateArray();
+	if (!err && !(err = askue_accrual_charges_of(cli->ledger, sub.id, show_one, &s)))
+		err = s.err;
+	rc = err ? cli_fail(cli, err) : show_output(&s, &sub);
+	cJSON_Delete(s.charges);
+	askue_rules_free(rules);
+	return rc;
+}
