@@ -88,6 +88,7 @@ int cmd_tariff_add(struct askue_cli *, int, char **);
 int cmd_tariff_price(struct askue_cli *, int, char **);
 int cmd_tariff_choose(struct askue_cli *, int, char **);
 int cmd_tariff_show(struct askue_cli *, int, char **);
+int cmd_tariff_band(struct askue_cli *, int, char **);
 int cmd_events(struct askue_cli *, int, char **);
 int cmd_import(struct askue_cli *, int, char **);
 int cmd_export(struct askue_cli *, int, char **);

@@ -47,6 +47,7 @@ static const struct cli_command commands[] = {
 	{"tariff", "price", cmd_tariff_price, "NAME --from D ZONE=RUB_PER_KWH.."},
 	{"tariff", "choose", cmd_tariff_choose, "ACCOUNT NAME --from D"},
 	{"tariff", "show", cmd_tariff_show, "NAME"},
+	{"tariff", "band", cmd_tariff_band, "NAME [--from D (--upto KWH[,KWH] ZONE=P1/P2[/P3].. | --none)]"},
 	{NULL, "events", cmd_events, "[--type T] [--subject X] [--since D] [--after-id N] [--limit N]"},
 	{NULL, "import", cmd_import, "subscribers|meters|installations FILE.csv"},
 	{NULL, "export", cmd_export, "subscribers|meters|installations [FILE.csv]"},
