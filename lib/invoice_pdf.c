@@ -97,7 +97,9 @@ static const char *ru_how(const char *how)
 		{"reading", ""},
 		{"measured", ""},
 		{"interpolated", "интерполировано"},
-		{"estimated", "расчётно, по среднему"},
+		{"estimated", "расчётное"},
+		{"last_reading", "последнее показание"},
+		{"average", "расчётно, по среднему"},
 		{"norm", "расчётно, по нормативу"},
 		{"installation", "при установке"},
 		{"removal", "при снятии"},
@@ -111,6 +113,55 @@ static const char *ru_how(const char *how)
 		if (!strcmp(how, map[i][0]))
 			return map[i][1];
 	return how;
+}
+
+/* One piece of the billing core's notes (lib/billing.c) in Russian; a
+ * piece it does not know is kept as it is. kWh figures get a comma. */
+static void ru_note_piece(const char *en, size_t n, char *out, size_t size)
+{
+	static const char *const map[][2] = {
+		{"estimated: average of ", "расчётно: по среднему за %s мес."},
+		{"estimated: norm", "расчётно: по нормативу%s"},
+		{"pro rata by days", "распределено пропорционально дням%s"},
+		{"meter past its verification", "истёк межповерочный интервал прибора учёта%s"},
+		{"true-up of the estimate: ", "перерасчёт ранее начисленного расчётно: %s кВт·ч"},
+		{"rollover at ", "переход счётчика через ноль (разрядность %s кВт·ч)"},
+		{"went backwards by ", "показания уменьшились на %s кВт·ч: не начислено"},
+	};
+	char piece[256], num[64];
+	snprintf(piece, sizeof piece, "%.*s", (int)n, en);
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+		size_t k = strlen(map[i][0]);
+		if (strncmp(piece, map[i][0], k) != 0)
+			continue;
+		size_t d = strspn(piece + k, "-0123456789.");
+		snprintf(num, sizeof num, "%.*s", (int)d, piece + k);
+		for (char *c = num; *c; c++)
+			if (*c == '.')
+				*c = ',';
+		snprintf(out, size, map[i][1], num);
+		return;
+	}
+	snprintf(out, size, "%s", piece);
+}
+
+/* A note of the billing core ("a; b; c") in Russian. */
+static char *ru_note(const char *en, char *out, size_t size)
+{
+	size_t o = 0;
+	out[0] = '\0';
+	while (en && *en && o + 1 < size) {
+		size_t n = strcspn(en, ";");
+		char piece[256];
+		ru_note_piece(en, n, piece, sizeof piece);
+		o += (size_t)snprintf(out + o, size - o, "%s%s", o ? "; " : "", piece);
+		if (o >= size)
+			o = size - 1;
+		en += n;
+		while (*en == ';' || *en == ' ')
+			en++;
+	}
+	return out;
 }
 
 static const char *ru_zone(const char *zone)
@@ -313,9 +364,8 @@ static void row_note(struct pdf *p, float x, const char *s)
 	if (!*s)
 		return;
 	grey(p, 1);
-	text_at(p, p->reg, 7, x, p->y, 'l', s);
+	text_wrapped(p, p->reg, 7, 9, x, RIGHT - x, s);
 	grey(p, 0);
-	p->y -= 9;
 }
 
 static void draw_readings(struct pdf *p, const struct askue_invoice_pdf *d)
@@ -337,7 +387,7 @@ static void draw_readings(struct pdf *p, const struct askue_invoice_pdf *d)
 	p->y -= 13;
 	for (int i = 0; i < d->n_readings; i++) {
 		const struct askue_invoice_pdf_reading *r = &d->readings[i];
-		char a[RU_BUF], b[RU_BUF], c[RU_BUF], e[RU_BUF], f[RU_BUF], note[256];
+		char a[RU_BUF], b[RU_BUF], c[RU_BUF], e[RU_BUF], f[RU_BUF], note[512];
 		text_at(p, p->reg, 8.5f, LEFT, p->y, 'l', r->serial);
 		text_at(p, p->reg, 8.5f, 140, p->y, 'l', ru_zone(r->zone));
 		text_at(p, p->reg, 8.5f, 265, p->y, 'r', ru_kwh(r->start, a));
@@ -347,8 +397,11 @@ static void draw_readings(struct pdf *p, const struct askue_invoice_pdf *d)
 		text_at(p, p->reg, 8.5f, RIGHT, p->y, 'r', ru_kwh(r->energy, f));
 		p->y -= 11;
 		const char *sh = ru_how(r->start_how), *eh = ru_how(r->end_how);
-		snprintf(note, sizeof note, "%s%s%s%s%s", *sh ? "начальные: " : "", sh,
-		         *sh && *eh ? "; " : "", *eh ? "конечные: " : "", eh);
+		char extra[256];
+		ru_note(r->note, extra, sizeof extra);
+		snprintf(note, sizeof note, "%s%s%s%s%s%s%s", *sh ? "начальные: " : "", sh,
+		         *sh && *eh ? "; " : "", *eh ? "конечные: " : "", eh,
+		         (*sh || *eh) && *extra ? "; " : "", extra);
 		row_note(p, 140, note);
 	}
 	p->y -= 8;
@@ -377,8 +430,15 @@ static void draw_lines(struct pdf *p, const struct askue_invoice_pdf *d)
 		text_at(p, p->reg, 8.5f, 460, p->y, 'r', ru_price(l->price, b));
 		text_at(p, p->reg, 8.5f, RIGHT, p->y, 'r', ru_money(l->amount, c));
 		p->y -= 11;
-		const char *how = ru_how(l->how), *note = l->note ? l->note : "";
-		snprintf(s, sizeof s, "%s%s%s", how, *how && *note ? "; " : "", note);
+		char note[256];
+		ru_note(l->note, note, sizeof note);
+		/* the note says how an estimate was made; else the how word */
+		const char *how = ru_how(l->how);
+		if (l->band > 0)
+			snprintf(s, sizeof s, "диапазон объёма %d%s%s", l->band, *note || *how ? "; " : "",
+			         *note ? note : how);
+		else
+			snprintf(s, sizeof s, "%s", *note ? note : how);
 		row_note(p, 140, s);
 	}
 	rule(p, p->y + 7, 0.4f);

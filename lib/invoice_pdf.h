@@ -61,10 +61,13 @@ struct askue_invoice_pdf_reading {
 	int64_t start_ts, end_ts; /* UTC s, shown as local date and time */
 	struct askue_energy start, end, energy;
 	const char *start_how, *end_how;
+	const char *note; /* the billing core's ("rollover at .. kWh"), may be NULL */
 };
 
 /* A charge line: one zone at one price over some days. how: "measured",
- * "estimated", "pro_rata" ...; note: free text, may be "". */
+ * "average", "norm"; band: the volume band 1.. (0: none); note: the
+ * billing core's, "; "-separated ("estimated: average of 4 periods",
+ * "pro rata by days" ...: shown in Russian), may be NULL. */
 struct askue_invoice_pdf_line {
 	const char *zone;
 	struct askue_date days_from, days_to; /* inclusive */
@@ -72,6 +75,7 @@ struct askue_invoice_pdf_line {
 	struct askue_price price;
 	struct askue_money amount;
 	const char *how, *note;
+	int band;
 };
 
 struct askue_invoice_pdf {

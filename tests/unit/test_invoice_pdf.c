@@ -33,12 +33,13 @@ static const struct askue_invoice_pdf_utility utility = {
  * correction -10.00: total 500 - 500 + 12.34 - 10 + 1191.70 = 1194.04. */
 static const struct askue_invoice_pdf_reading readings[] = {
 	{"CE-001", "день", 1793480400, 1796072400, {1000000}, {1150000}, {150000}, "reading",
-	 "interpolated"},
-	{"CE-001", "ночь", 1793480400, 1796072400, {500000}, {580500}, {80500}, "reading", "reading"},
+	 "interpolated", NULL},
+	{"CE-001", "ночь", 1793480400, 1796072400, {500000}, {580500}, {80500}, "reading", "reading",
+	 NULL},
 };
 static const struct askue_invoice_pdf_line lines[] = {
-	{"день", {20758}, {20787}, {150000}, {6120000}, {91800}, "measured", ""},
-	{"ночь", {20758}, {20787}, {80500}, {3400000}, {27370}, "measured", ""},
+	{"день", {20758}, {20787}, {150000}, {6120000}, {91800}, "measured", "", 0},
+	{"ночь", {20758}, {20787}, {80500}, {3400000}, {27370}, "measured", "", 0},
 };
 
 static struct askue_invoice_pdf doc(void)
@@ -140,6 +141,45 @@ static void credit(void **state)
 	assert_null(strstr(qr, "Sum="));
 }
 
+/* The billing core's notes and how-words, in Russian under their rows. */
+static void notes(void **state)
+{
+	(void)state;
+	char path[512], cmd[1100];
+	snprintf(path, sizeof path, "%s/n.pdf", dir);
+	struct askue_invoice_pdf_reading r[2] = {readings[0], readings[1]};
+	struct askue_invoice_pdf_line l[2] = {lines[0], lines[1]};
+	r[0].start_how = "installation";
+	r[0].end_how = "last_reading";
+	r[1].note = "rollover at 99999.999 kWh";
+	r[1].start_how = "previous";
+	l[0].how = "average";
+	l[0].note = "estimated: average of 4 periods; pro rata by days";
+	l[1].band = 2;
+	l[1].how = "norm";
+	l[1].note = "estimated: norm; some new remark";
+	struct askue_invoice_pdf d = doc();
+	d.readings = r;
+	d.lines = l;
+	d.estimated = 1;
+	assert_int_equal(askue_invoice_pdf_write(&utility, &d, NULL, NULL, path, NULL), ASKUE_OK);
+	snprintf(cmd, sizeof cmd, "pdftotext %s - 2>/dev/null", path);
+	char *text = run(cmd);
+	assert_non_null(text);
+	const char *want[] = {
+		"начальные: при установке; конечные: последнее показание",
+		"начальные: из предыдущего счёта; переход счётчика через ноль (разрядность "
+		"99999,999 кВт·ч)",
+		"расчётно: по среднему за 4 мес.; распределено пропорционально дням",
+		"диапазон объёма 2; расчётно: по нормативу; some new remark",
+		"Часть расхода определена расчётным способом",
+	};
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+		if (!strstr(text, want[i]))
+			fail_msg("'%s' not in the PDF's text:\n%s", want[i], text);
+	free(text);
+}
+
 /* The same document twice: the same bytes. */
 static void same_bytes(void **state)
 {
@@ -204,6 +244,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(text_and_qr),
 		cmocka_unit_test(credit),
+		cmocka_unit_test(notes),
 		cmocka_unit_test(same_bytes),
 		cmocka_unit_test(refused),
 	};

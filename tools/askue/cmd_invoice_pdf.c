@@ -22,7 +22,6 @@
 struct doc_rows {
 	struct askue_invoice_pdf_reading readings[ASKUE_INVOICE_READINGS_MAX];
 	struct askue_invoice_pdf_line lines[ASKUE_INVOICE_LINES_MAX];
-	char line_notes[ASKUE_INVOICE_LINES_MAX][ASKUE_INVOICE_NOTE_BYTES_MAX + 48];
 };
 
 static void utility_of(const struct askue_config *cfg, struct askue_invoice_pdf_utility *u)
@@ -80,20 +79,15 @@ static void map_rows(const struct askue_invoice *inv, struct doc_rows *rows)
 			.serial = r->serial, .zone = zone_of(inv, r->zone_idx),
 			.start_ts = r->start_ts, .end_ts = r->end_ts, .start = r->start, .end = r->end,
 			.energy = r->energy, .start_how = r->start_how, .end_how = r->end_how,
+			.note = r->note,
 		};
 	}
 	for (int i = 0; i < inv->n_lines && i < ASKUE_INVOICE_LINES_MAX; i++) {
 		const struct askue_invoice_line *l = &inv->lines[i];
-		char *note = rows->line_notes[i];
-		if (l->band > 0)
-			snprintf(note, sizeof rows->line_notes[i], "диапазон объёма %d%s%s", l->band + 1,
-			         l->note[0] ? "; " : "", l->note);
-		else
-			snprintf(note, sizeof rows->line_notes[i], "%s", l->note);
 		rows->lines[i] = (struct askue_invoice_pdf_line){
 			.zone = l->zone, .days_from = l->days_from, .days_to = l->days_to,
 			.energy = l->energy, .price = l->price, .amount = l->amount, .how = l->how,
-			.note = note,
+			.note = l->note, .band = l->band,
 		};
 	}
 }
