@@ -178,13 +178,12 @@ static int wh_ok(int64_t v)
 	return v >= 0 && v <= ASKUE_ENERGY_WH_MAX;
 }
 
-static enum askue_err check_reading(const struct askue_bill_reading *r, int zones,
-                                    const char *what)
+/* Registers beyond the meter's zones (a one-zone meter that also sends
+ * T1) are ignored, not refused: find_point only asks for the meter's. */
+static enum askue_err check_reading(const struct askue_bill_reading *r, const char *what)
 {
-	unsigned allowed = zones > 1 ? (2u << zones) - 1 : 1u; /* r0..rzones */
-	if (r->mask & ~allowed)
-		return askue_err_set(ASKUE_ERR_INVALID, "%s: register mask 0x%x for a %d-zone meter",
-		                     what, r->mask, zones);
+	if (r->mask & ~((1u << NREG) - 1))
+		return askue_err_set(ASKUE_ERR_INVALID, "%s: register mask 0x%x", what, r->mask);
 	for (int i = 0; i < NREG; i++)
 		if ((r->mask >> i & 1) && !wh_ok(r->wh[i]))
 			return askue_err_set(ASKUE_ERR_INVALID, "%s: register %d value %" PRId64
@@ -205,14 +204,13 @@ static enum askue_err check_segment(const struct askue_bill_input *in, int i)
 	if (s->installed_ts >= in->end_ts || (s->has_removed && s->removed_ts <= in->start_ts) ||
 	    (s->has_removed && s->removed_ts < s->installed_ts))
 		return askue_err_set(ASKUE_ERR_INVALID, "%s: does not serve inside the period", what);
-	if ((err = check_reading(&s->at_install, s->zones, what)) ||
-	    (err = check_reading(&s->at_removal, s->zones, what)) ||
-	    (err = check_reading(&s->previous, s->zones, what)))
+	if ((err = check_reading(&s->at_install, what)) || (err = check_reading(&s->at_removal, what)) ||
+	    (err = check_reading(&s->previous, what)))
 		return err;
 	if (s->n_readings < 0 || (s->n_readings > 0 && !s->readings))
 		return askue_err_set(ASKUE_ERR_INVALID, "%s: readings", what);
 	for (int k = 0; k < s->n_readings; k++) {
-		if ((err = check_reading(&s->readings[k], s->zones, what)))
+		if ((err = check_reading(&s->readings[k], what)))
 			return err;
 		if (k && s->readings[k].ts <= s->readings[k - 1].ts)
 			return askue_err_set(ASKUE_ERR_INVALID, "%s: reading %d not after the one before",
@@ -277,7 +275,7 @@ static enum askue_err check_input(const struct askue_bill_input *in)
 			return err;
 	for (int i = 0; i < in->n_history; i++) {
 		const struct askue_bill_history *h = &in->history[i];
-		if (h->days < 1 || h->days > 31 || (unsigned)h->how > ASKUE_BILL_NORM)
+		if (h->days < 0 || h->days > 31 || (unsigned)h->how > ASKUE_BILL_NORM)
 			return askue_err_set(ASKUE_ERR_INVALID, "history %d: %d days", i + 1, h->days);
 		for (int r = 0; r < NREG; r++)
 			if (h->wh[r] < -ASKUE_ENERGY_WH_MAX || h->wh[r] > ASKUE_ENERGY_WH_MAX)
@@ -297,8 +295,8 @@ static void find_method(struct calc *c)
 	const struct askue_bill_params *p = &in->params;
 	for (int i = in->n_history - 1; i >= 0 && c->n_measured < p->average_periods_max; i--) {
 		const struct askue_bill_history *h = &in->history[i];
-		if (h->how != ASKUE_BILL_MEASURED)
-			continue;
+		if (h->how != ASKUE_BILL_MEASURED || h->days == 0)
+			continue; /* 0 days: a period billed without days known, no average */
 		c->n_measured++;
 		c->sum_days += h->days;
 		for (int r = 0; r < NREG; r++) {

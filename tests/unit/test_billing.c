@@ -648,8 +648,12 @@ static void bad_input_and_determinism(void **state)
 	assert_non_null(strstr(askue_err_msg(), "reading 2"));
 
 	r[0] = R1(in.start_ts, 1000), r[1] = R1(in.end_ts, 2000);
-	r[1].mask = 3; /* T1 on a one-zone meter */
+	r[1].mask = 0x10; /* no such register */
 	assert_int_equal(askue_bill_compute(&in, &res), ASKUE_ERR_INVALID);
+	r[1].mask = 3; /* T1 on a one-zone meter: ignored */
+	r[1].wh[1] = 123;
+	compute(&in);
+	line_is(0, 0, 1000, RUB(5, 0), 500, 0, ASKUE_BILL_MEASURED);
 	r[1].mask = 1;
 	struct askue_bill_version two[2] = {v, v};
 	in.versions = two, in.n_versions = 2; /* the same from twice */
