@@ -150,7 +150,9 @@ static char *ru_note(const char *en, char *out, size_t size)
 {
 	size_t o = 0;
 	out[0] = '\0';
-	while (en && *en && o + 1 < size) {
+	if (!en)
+		return out;
+	while (*en && o + 1 < size) {
 		size_t n = strcspn(en, ";");
 		char piece[256];
 		ru_note_piece(en, n, piece, sizeof piece);
@@ -278,7 +280,7 @@ static void text_at(struct pdf *p, HPDF_Font f, float size, float x, float y, ch
 static void text_wrapped(struct pdf *p, HPDF_Font f, float size, float lead, float x, float w,
                          const char *s)
 {
-	char line[1024];
+	char line[1024] = "";
 	size_t n = 0;
 	while (*s) {
 		size_t word = strcspn(s, " ");
