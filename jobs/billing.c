@@ -176,22 +176,37 @@ static void note_exceptions(struct run *r, const struct billing_doc *doc)
 	cJSON_Delete(tmp);
 }
 
-static void note_refused(struct run *r, const char *what)
+static void add_exception(cJSON *arr, const char *account, const char *kind, const char *text)
 {
-	r->refused++;
-	if (cJSON_GetArraySize(r->exceptions) >= BILLING_EXCEPTIONS_SHOWN_MAX)
+	if (cJSON_GetArraySize(arr) >= BILLING_EXCEPTIONS_SHOWN_MAX)
 		return;
 	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "account", r->doc->account);
-	cJSON_AddStringToObject(o, "kind", "refused");
-	cJSON_AddStringToObject(o, "text", what);
-	cJSON_AddItemToArray(r->exceptions, o);
+	cJSON_AddStringToObject(o, "account", account);
+	cJSON_AddStringToObject(o, "kind", kind);
+	cJSON_AddStringToObject(o, "text", text);
+	cJSON_AddItemToArray(arr, o);
+}
+
+/* The core or the ledger refused this subscriber's data: not billed. */
+static void note_refused(struct run *r, int64_t id, const char *what)
+{
+	char account[ASKUE_ACCOUNT_BUF + 16];
+	if (r->doc->account[0])
+		snprintf(account, sizeof account, "%s", r->doc->account);
+	else
+		snprintf(account, sizeof account, "id %lld", (long long)id);
+	r->refused++;
+	add_exception(r->exceptions, account, "refused", what);
+	add_exception(r->not_billed_list, account, "refused", what);
 }
 
 static void note_not_billed(struct run *r)
 {
 	r->not_billed++;
-	if (cJSON_GetArraySize(r->not_billed_list) < BILLING_EXCEPTIONS_SHOWN_MAX)
+	if (!r->doc->res.n_ex)
+		add_exception(r->not_billed_list, r->doc->account, "nothing_to_bill",
+		              "no line: no consumption to bill in the period");
+	else if (cJSON_GetArraySize(r->not_billed_list) < BILLING_EXCEPTIONS_SHOWN_MAX)
 		billing_exceptions_json(r->doc, r->not_billed_list);
 }
 
@@ -222,7 +237,7 @@ static enum askue_err bill_one(struct run *r, int64_t id)
 		if (err == ASKUE_ERR_EXISTS)
 			r->existing++;
 		else
-			note_refused(r, askue_err_msg());
+			note_refused(r, id, askue_err_msg());
 		err = askue_ledger_exec(l, "ROLLBACK TO bill_one");
 	}
 	enum askue_err rel = askue_ledger_exec(l, "RELEASE bill_one");

@@ -159,9 +159,11 @@ static void print_line(const struct askue_invoice_line *ln)
 	       askue_date_format(ln->days_from, from), askue_date_format(ln->days_to, to),
 	       askue_energy_format_kwh(ln->energy, kwh), askue_price_format(ln->price, price),
 	       askue_money_format(ln->amount, amount));
-	printf("     tariff %s, price from %s%s%s; %s%s%s\n", ln->tariff,
-	       askue_date_format(ln->price_from, pf), ln->band ? ", volume band " : "",
-	       ln->band ? (ln->band == 1 ? "2" : "3") : "", ln->how, ln->note[0] ? ": " : "",
+	char band[32] = "";
+	if (ln->band > 0)
+		snprintf(band, sizeof band, ", volume band %d", ln->band);
+	printf("     tariff %s, price from %s%s; %s%s%s\n", ln->tariff,
+	       askue_date_format(ln->price_from, pf), band, ln->how, ln->note[0] ? ": " : "",
 	       ln->note);
 }
 
