@@ -41,6 +41,7 @@ struct calc {
 	enum askue_bill_how how[NVER][NREG];
 	int verification[NVER][NREG];
 	unsigned need;             /* registers the versions bill from */
+	int billed;                /* some register of some segment (or the norm) was billed */
 };
 
 static const char *const how_names[] = {"measured", "average", "norm"};
@@ -734,6 +735,7 @@ static void accumulate(struct calc *c, const struct seg_ctx *x, const struct reg
 	for (int r = 0; r < NREG; r++) {
 		if (!use[r].billed)
 			continue;
+		c->billed = 1;
 		for (int v = 0; v < in->n_versions; v++) {
 			c->wh[v][r] += use[r].part[v];
 			if (!version_days(in, v, x->first, x->end) && !use[r].part[v])
@@ -816,7 +818,8 @@ static int base_lines(struct calc *c, struct askue_bill_line *lines, int *line_v
 		if (!version_days(in, v, in->first, in->end))
 			continue;
 		const struct askue_bill_version *ver = &in->versions[v];
-		struct askue_date from = ver->from.days > in->first.days ? ver->from : in->first;
+		/* the first version reaches back to the period's first day */
+		struct askue_date from = v && ver->from.days > in->first.days ? ver->from : in->first;
 		struct askue_date to = askue_date_add_days(
 			v + 1 < in->n_versions && in->versions[v + 1].from.days < in->end.days
 				? in->versions[v + 1].from
@@ -993,6 +996,10 @@ static enum askue_err compute(struct calc *c)
 		accumulate(c, &x, use);
 		for (int32_t day = x.first.days; day < x.end.days; day++)
 			days_mask |= 1u << (day - in->first.days);
+	}
+	if (!c->billed) { /* nothing measured or estimated: no invoice, the exceptions say why */
+		finish(c, days_mask);
+		return ASKUE_OK;
 	}
 	struct askue_bill_line base[ASKUE_BILL_LINES_MAX];
 	int base_v[ASKUE_BILL_LINES_MAX];

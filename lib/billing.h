@@ -68,7 +68,12 @@
  * norm), went backwards, rollover, consumption above params.high_factor x
  * the usual, meter past its verification, no tariff. None of them is an
  * error: the function fails only on malformed input (ASKUE_ERR_INVALID,
- * saying which field) or a limit (ASKUE_ERR_LIMIT).
+ * saying which field) or a limit (ASKUE_ERR_LIMIT). When nothing at all
+ * could be measured or estimated (no tariff, no start value, no norm),
+ * the result has no lines: the subscriber is not billed, and ex says why.
+ *
+ * Versions: the first one given covers the period from its first day even
+ * when its from is later (a first tariff chosen mid-month).
  *
  * Ownership: the caller owns every input; nothing is kept after the call.
  */
@@ -213,7 +218,9 @@ enum askue_bill_source {
 };
 
 /* invoice_reading: per segment and register used. start_ts/end_ts: the
- * instants the values stand for (the boundary, not the reading's ts). */
+ * instants the values stand for: the boundary (installation, removal)
+ * for a reading there or an interpolation, the reading's own ts for
+ * last_reading, the previous invoice's end_ts for previous. */
 struct askue_bill_determinant {
 	char serial[ASKUE_SERIAL_BYTES_MAX + 1];
 	int zone_idx; /* = register */
@@ -277,8 +284,8 @@ struct askue_bill_result {
 	int64_t usual_wh_day_num, usual_wh_day_den; /* the usual daily average used (0/1: none) */
 };
 
-/* Compute one subscriber's period. out is written only on success (it is
- * large: allocate it, do not put it on a small stack). */
+/* Compute one subscriber's period into out (large: allocate it, do not put
+ * it on a small stack); on an error out is left zeroed. */
 ASKUE_MUST enum askue_err askue_bill_compute(const struct askue_bill_input *in,
                                              struct askue_bill_result *out);
 

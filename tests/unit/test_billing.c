@@ -311,6 +311,45 @@ static void unchanged_zone_merges(void **state)
 	assert_int_equal(res.lines[2].days_to.days, day(2026, 3, 31).days);
 }
 
+/* The subscriber moves from the one-zone tariff (5.00) to day/night (6.00
+ * / 3.00) on 16 March; a two-zone meter with daily readings. Around the
+ * cut: 1.8.0 280.000 / 282.000, T1 200.000 / 202.000, T2 80.000 / 80.000
+ * at 23:00 and 01:00 -> at midnight 281.000, 201.000, 80.000.
+ *   all   (1.8.0) 281.000 - 150.000 = 131.000 kWh x 5.00 = 655.00 (1st-15th)
+ *   day   (T1)    301.000 - 201.000 = 100.000 kWh x 6.00 = 600.00 (16th-31st)
+ *   night (T2)    130.000 -  80.000 =  50.000 kWh x 3.00 = 150.00
+ * A first tariff chosen on the 10th covers the days before it too. */
+static void tariff_switch(void **state)
+{
+	(void)state;
+	struct askue_bill_input in = period(2026, 3);
+	int64_t p[] = {RUB(6, 0), RUB(3, 0)};
+	struct askue_bill_version v[2] = {one_zone(day(2025, 7, 1), RUB(5, 0)),
+	                                  zoned(day(2026, 3, 16), 2, p)};
+	struct askue_bill_segment s = meter("CE-17", 2);
+	struct askue_bill_reading r[] = {R2(in.start_ts, 100000, 50000),
+	                                 R2(at(2026, 3, 15, 23), 200000, 80000),
+	                                 R2(at(2026, 3, 16, 1), 202000, 80000),
+	                                 R2(in.end_ts, 301000, 130000)};
+	s.readings = r, s.n_readings = 4;
+	in.segments = &s, in.n_segments = 1, in.versions = v, in.n_versions = 2;
+	compute(&in);
+	assert_int_equal(res.n_lines, 3);
+	line_is(0, 0, 131000, RUB(5, 0), 65500, 0, ASKUE_BILL_MEASURED);
+	line_is(1, 1, 100000, RUB(6, 0), 60000, 0, ASKUE_BILL_MEASURED);
+	line_is(2, 2, 50000, RUB(3, 0), 15000, 0, ASKUE_BILL_MEASURED);
+	assert_int_equal(res.lines[0].days_to.days, day(2026, 3, 15).days);
+	assert_int_equal(res.lines[1].days_from.days, day(2026, 3, 16).days);
+	assert_int_equal(res.n_determinants, 3); /* 1.8.0, T1, T2 */
+	assert_int_equal(res.charges.kop, 140500);
+
+	v[0].from = day(2026, 3, 10), v[0].from_ts = at(2026, 3, 10, 0);
+	in.n_versions = 1;
+	compute(&in);
+	line_is(0, 0, 281000, RUB(5, 0), 140500, 0, ASKUE_BILL_MEASURED);
+	assert_int_equal(res.lines[0].days_from.days, day(2026, 3, 1).days);
+}
+
 /* No reading at the end midnight: 2,290.000 at 18:00 on the 31st (6 h
  * before) and 2,300.001 at 18:00 on 1 April (18 h after): 10.001 kWh in
  * 24 h, 6 h of it: 10,001 x 6 / 24 = 2,500.25 -> 2,500 Wh; end 2,292.500.
@@ -422,7 +461,7 @@ static void silent_meter(void **state)
 	/* The same without a norm: not billed, and said so. */
 	in.norm_wh_month = -1;
 	compute(&in);
-	assert_int_equal(res.lines[0].wh, 0);
+	assert_int_equal(res.n_lines, 0);
 	assert_true(has_exception(ASKUE_BILL_EX_NO_NORM));
 }
 
@@ -680,6 +719,7 @@ int main(void)
 		cmocka_unit_test(meter_exchange),
 		cmocka_unit_test(price_change),
 		cmocka_unit_test(unchanged_zone_merges),
+		cmocka_unit_test(tariff_switch),
 		cmocka_unit_test(interpolated_end),
 		cmocka_unit_test(silent_meter),
 		cmocka_unit_test(estimate_two_zones),
