@@ -241,7 +241,7 @@ enum askue_err askue_invoice_pdf_qr_text(const struct askue_invoice_pdf_utility 
 struct pdf {
 	HPDF_Doc doc;
 	HPDF_Page page;
-	HPDF_Font reg, bold;
+	HPDF_Font reg, bold;     /* bold NULL: the regular font, filled and stroked */
 	HPDF_STATUS err, detail; /* the first error libharu reported */
 	float y;                 /* the baseline of the next line */
 };
@@ -257,7 +257,7 @@ static void on_hpdf_error(HPDF_STATUS err, HPDF_STATUS detail, void *user)
 
 static float width_of(struct pdf *p, HPDF_Font f, float size, const char *s)
 {
-	HPDF_Page_SetFontAndSize(p->page, f, size);
+	HPDF_Page_SetFontAndSize(p->page, f ? f : p->reg, size);
 	return HPDF_Page_TextWidth(p->page, s);
 }
 
@@ -269,9 +269,16 @@ static void text_at(struct pdf *p, HPDF_Font f, float size, float x, float y, ch
 		return;
 	if (align == 'r')
 		x -= width_of(p, f, size, s);
+	int stroke = !f; /* emulated bold */
 	HPDF_Page_BeginText(p->page);
-	HPDF_Page_SetFontAndSize(p->page, f, size);
+	HPDF_Page_SetFontAndSize(p->page, f ? f : p->reg, size);
+	if (stroke) {
+		HPDF_Page_SetTextRenderingMode(p->page, HPDF_FILL_THEN_STROKE);
+		HPDF_Page_SetLineWidth(p->page, size * 0.06f);
+	}
 	HPDF_Page_TextOut(p->page, x, y, s);
+	if (stroke)
+		HPDF_Page_SetTextRenderingMode(p->page, HPDF_FILL);
 	HPDF_Page_EndText(p->page);
 }
 
@@ -311,21 +318,28 @@ static void rule(struct pdf *p, float y, float width)
 	HPDF_Page_Stroke(p->page);
 }
 
+/* Text and its (emulated bold) outline in one colour. */
+static void colour(struct pdf *p, float r, float g, float b)
+{
+	HPDF_Page_SetRGBFill(p->page, r, g, b);
+	HPDF_Page_SetRGBStroke(p->page, r, g, b);
+}
+
 static void grey(struct pdf *p, int on)
 {
 	float v = on ? 0.35f : 0.0f;
-	HPDF_Page_SetRGBFill(p->page, v, v, v);
+	colour(p, v, v, v);
 }
 
 static void draw_header(struct pdf *p, const struct askue_invoice_pdf_utility *u)
 {
 	char s[1024];
 	if (u->demo) {
-		HPDF_Page_SetRGBFill(p->page, 0.8f, 0.0f, 0.0f);
+		colour(p, 0.8f, 0.0f, 0.0f);
 		text_wrapped(p, p->bold, 9, 11, LEFT, RIGHT - LEFT,
 		             "ОБРАЗЕЦ: демонстрационные реквизиты из настроек по умолчанию "
 		             "(раздел [utility] файла askue.conf). Не для оплаты.");
-		HPDF_Page_SetRGBFill(p->page, 0, 0, 0);
+		colour(p, 0, 0, 0);
 		p->y -= 2;
 	}
 	text_wrapped(p, p->bold, 12, 15, LEFT, RIGHT - LEFT, u->name);
@@ -535,21 +549,27 @@ static enum askue_err draw_qr(struct pdf *p, const char *text, float top)
 	return ASKUE_OK;
 }
 
+static enum askue_err load_font(struct pdf *p, const char *file, HPDF_Font *out)
+{
+	if (access(file, R_OK) != 0)
+		return askue_err_set(ASKUE_ERR_IO, "font %s: %s (Debian package fonts-dejavu-core)", file,
+		                     strerror(errno));
+	const char *name = HPDF_LoadTTFontFromFile(p->doc, file, HPDF_TRUE);
+	*out = name ? HPDF_GetFont(p->doc, name, "UTF-8") : NULL;
+	if (!*out)
+		return askue_err_set(ASKUE_ERR_IO, "font %s: libharu cannot load it (error 0x%04X)", file,
+		                     (unsigned)p->err);
+	return ASKUE_OK;
+}
+
+/* Without a bold file, bold is the regular font stroked: one embedded
+ * font, half the file and half the time. */
 static enum askue_err load_fonts(struct pdf *p, const char *font, const char *font_bold)
 {
-	const char *files[2] = {font ? font : ASKUE_INVOICE_PDF_FONT,
-	                        font_bold ? font_bold : ASKUE_INVOICE_PDF_FONT_BOLD};
-	HPDF_Font *out[2] = {&p->reg, &p->bold};
-	for (int i = 0; i < 2; i++) {
-		if (access(files[i], R_OK) != 0)
-			return askue_err_set(ASKUE_ERR_IO, "font %s: %s (Debian package fonts-dejavu-core)",
-			                     files[i], strerror(errno));
-		const char *name = HPDF_LoadTTFontFromFile(p->doc, files[i], HPDF_TRUE);
-		*out[i] = name ? HPDF_GetFont(p->doc, name, "UTF-8") : NULL;
-		if (!*out[i])
-			return askue_err_set(ASKUE_ERR_IO, "font %s: libharu cannot load it (error 0x%04X)",
-			                     files[i], (unsigned)p->err);
-	}
+	enum askue_err err = load_font(p, font ? font : ASKUE_INVOICE_PDF_FONT, &p->reg);
+	if (err || font_bold)
+		return err ? err : load_font(p, font_bold, &p->bold);
+	p->bold = NULL;
 	return ASKUE_OK;
 }
 

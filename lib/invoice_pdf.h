@@ -37,7 +37,7 @@
 #include "money.h"
 #include "qr_gost.h"
 
-/* Debian's fonts-dejavu-core. */
+/* Debian's fonts-dejavu-core (the bold face only when asked for). */
 #define ASKUE_INVOICE_PDF_FONT "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 #define ASKUE_INVOICE_PDF_FONT_BOLD "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 /* Rows one page holds: readings + lines. An invoice has at most a few
@@ -100,10 +100,12 @@ ASKUE_MUST enum askue_err askue_invoice_pdf_qr_text(const struct askue_invoice_p
                                                     const struct askue_invoice_pdf *doc,
                                                     char *buf, size_t size);
 
-/* Render doc to path. font/font_bold: TrueType files with Cyrillic (NULL:
- * the DejaVu defaults above). Checks first: the sums add up, the lines
- * add up to charges, the utility's details and the QR fields are valid;
- * an error says what, and no file is left behind. *bytes_out (may be
+/* Render doc to path. font: a TrueType file with Cyrillic (NULL: DejaVu
+ * Sans above); font_bold: its bold face, or NULL to draw bold as the
+ * regular font stroked (one embedded font: half the file's size and half
+ * the time; the command does this). Checks first: the sums add up, the
+ * lines add up to charges, the utility's details and the QR fields are
+ * valid; an error says what, and no file is left behind. *bytes_out (may be
  * NULL) gets the file's size. */
 ASKUE_MUST enum askue_err askue_invoice_pdf_write(const struct askue_invoice_pdf_utility *u,
                                                   const struct askue_invoice_pdf *doc,
