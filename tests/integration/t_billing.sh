@@ -273,6 +273,32 @@ test_correction_document() {
 	ok askue --json billing recalculate --period 2026-03 --reason "March price" && jqeq '.differ' 0 || return 1
 }
 
+# A register of 100,000 kWh rolls over: 99,950.000 -> 30.000 kWh is 80 kWh
+# (x 5.67 = 453.60). Another went backwards, 1,000 -> 900 kWh on a
+# 1,000,000 kWh register (a wrap would be 999,900 kWh): billed 0, reported.
+test_rollover_and_register_backwards() {
+	bl_up
+	tariff1
+	acc=$(sub R) && choose "$acc" Один
+	askue meter add --serial SR --model CE102 --commissioned 2025-01-01 --service-life 30 \
+		--capacity 100000 >/dev/null && askue meter install SR "$acc" --date 2026-01-15 --reading 99000 >/dev/null || return 1
+	acc2=$(sub W) && meter SW "$acc2" 2026-01-15 0 && choose "$acc2" Один
+	rd SR '2026-03-01 00:00' 99950000
+	rd SR '2026-04-01 00:00' 30000
+	rd SW '2026-03-01 00:00' 1000000
+	rd SW '2026-04-01 00:00' 900000
+	flush
+	bill 2026-03 2026-04-02 || return 1
+	ok askue --json invoice show "202603-$acc" || return 1
+	jqeq '.lines[0].kwh' 80 && jqeq '.charges' 453.60 || return 1
+	jqeq '[.details.exceptions[].kind] | join(",")' rollover || return 1
+	ok askue --json billing exceptions --period 2026-03 || return 1
+	jqeq "[.[] | select(.account == \"$acc2\") | .kind] | join(\",\")" backwards || return 1
+	jqeq "[.[] | select(.account == \"$acc\") | .kind] | join(\",\")" rollover || return 1
+	ok askue --json invoice show "202603-$acc2" || return 1
+	jqeq '.charges' 0.00 && jqeq '.readings[0].kwh' 0 && jqeq '.readings[0].end_kwh' 900 || return 1
+}
+
 # A meter installed on 10 March that never reported: estimated by the
 # norm (deploy/rules/norms.csv: urban, gas stove, 1 room, 1 resident = 139
 # kWh a month) for 22 of 31 days: 139,000 x 22 / 31 = 98,645 Wh; x 5.67 =
