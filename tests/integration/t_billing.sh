@@ -238,6 +238,28 @@ test_unpaid_invoice_superseded_and_overpayment_credit() {
 	ok askue --json balance "$y" && jqeq '.balance' 850.50 || return 1
 }
 
+# Penalties posted since the last invoice show on the next one. February's
+# 567.00, due 10 March 2026 and unpaid: day 31 is 10 April, through 1 May
+# that is 22 days at 1/300 of 9.5 % (the capped rate): 567.00 x 0.095 x
+# 22 / 300 = 3.9501 -> 3.95. April: 850.50 + 3.95 + 283.50 = 1,137.95.
+test_penalties_since_the_last_invoice_on_the_next() {
+	bl_up
+	tariff1
+	acc=$(sub P) && meter SP "$acc" 2026-01-15 0 && choose "$acc" Один
+	rd SP '2026-02-01 00:00' 1000000
+	rd SP '2026-03-01 00:00' 1100000
+	rd SP '2026-04-01 00:00' 1150000
+	rd SP '2026-05-01 00:00' 1200000
+	flush
+	bill 2026-02 2026-03-02 && bill 2026-03 2026-04-02 || return 1
+	ok askue job penalties --date 2026-05-01 || return 1
+	bill 2026-04 2026-05-02 || return 1
+	ok askue --json invoice show "202604-$acc" || return 1
+	jqeq '.previous' 850.50 && jqeq '.penalties' 3.95 && jqeq '.charges' 283.50 || return 1
+	jqeq '.total' 1137.95 || return 1
+	ok askue --json balance "$acc" && jqeq '.balance' 1137.95 || return 1
+}
+
 # Issued at 5.67: 250.5 kWh = 1,420.34. The right price was 5.00 from
 # 1 March: 1,252.50, a credit correction of -167.84; the invoice stays.
 test_correction_document() {
