@@ -139,6 +139,10 @@ static void credit(void **state)
 	char qr[ASKUE_QR_GOST_BYTES_MAX + 1];
 	assert_int_equal(askue_invoice_pdf_qr_text(&u, &d, qr, sizeof qr), ASKUE_OK);
 	assert_null(strstr(qr, "Sum="));
+	/* the card file's address with the separator in it still gives a code */
+	d.address = "ул. Ленина|5\tкв. 1";
+	assert_int_equal(askue_invoice_pdf_qr_text(&u, &d, qr, sizeof qr), ASKUE_OK);
+	assert_non_null(strstr(qr, "|PayerAddress=ул. Ленина/5 кв. 1|"));
 }
 
 /* The billing core's notes and how-words, in Russian under their rows. */
