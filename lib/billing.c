@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "config.h"
+
 #define NREG ASKUE_BILL_REGISTERS
 #define NVER ASKUE_BILL_VERSIONS_MAX
 
@@ -98,6 +100,21 @@ void askue_bill_params_default(struct askue_bill_params *p)
 		.end_gap_max_s = 86400,
 		.split_gap_max_s = 2 * 86400,
 		.rollover_wh_per_day_max = 1000000,
+	};
+}
+
+void askue_bill_params_from_config(const struct askue_config *c, struct askue_bill_params *p)
+{
+	*p = (struct askue_bill_params){
+		.average_periods_max = (int)c->billing_average_periods,
+		.average_periods_min = (int)(c->billing_average_periods_min < c->billing_average_periods
+		                                     ? c->billing_average_periods_min
+		                                     : c->billing_average_periods),
+		.estimated_periods_max = (int)c->billing_estimated_periods_max,
+		.high_factor = (int)c->billing_high_factor,
+		.end_gap_max_s = c->billing_end_gap_h * 3600,
+		.split_gap_max_s = c->billing_split_gap_h * 3600,
+		.rollover_wh_per_day_max = c->billing_rollover_kwh_per_day * 1000,
 	};
 }
 

@@ -190,6 +190,11 @@ struct askue_bill_params {
 	int64_t rollover_wh_per_day_max; /* 1,000,000: a wrap adding more per day is "backwards" */
 };
 void askue_bill_params_default(struct askue_bill_params *p);
+/* The same from the [billing] settings (average_periods, average_periods_min,
+ * estimated_periods_max, high_factor, end_gap_h, split_gap_h,
+ * rollover_kwh_per_day); a minimum above the maximum is lowered to it. */
+struct askue_config;
+void askue_bill_params_from_config(const struct askue_config *c, struct askue_bill_params *p);
 
 struct askue_bill_input {
 	struct askue_period period;

@@ -113,6 +113,26 @@ static const struct setting settings[] = {
 	S("billing", "rules_dir", billing_rules_dir, "/etc/askue/rules",
 	  "the penalty and due-date rules as data (key rates, rate caps, moratoria, the "
 	  "working-day calendar, due dates: deploy/rules/*.csv), kept by accountants"),
+	I("billing", "average_periods", billing_average_periods, "6", 1, 24,
+	  "a silent meter is estimated by the average daily consumption of the last up to "
+	  "this many measured periods (ПП 354 п. 59: 6; VERIFY)"),
+	I("billing", "average_periods_min", billing_average_periods_min, "3", 1, 24,
+	  "with fewer measured periods than this the norm is used instead of the average "
+	  "(ПП 354 п. 59: at least 3; VERIFY)"),
+	I("billing", "estimated_periods_max", billing_estimated_periods_max, "3", 0, 24,
+	  "consecutive periods a silent meter may be billed by the average; after them, by "
+	  "the norm (ПП 354 п. 60: 3; VERIFY)"),
+	I("billing", "high_factor", billing_high_factor, "3", 0, 1000,
+	  "a measured consumption above this many times the usual is reported (0: never)"),
+	I("billing", "end_gap_h", billing_end_gap_h, "24", 0, 720,
+	  "with no reading after the end of a period, the last reading at most this many hours "
+	  "before it is taken as the end value (else the end is estimated)"),
+	I("billing", "split_gap_h", billing_split_gap_h, "48", 0, 720,
+	  "a price change inside a period splits the consumption by the register value at the "
+	  "change when readings lie this close on both sides, else pro rata by days"),
+	I("billing", "rollover_kwh_per_day", billing_rollover_kwh_per_day, "1000", 1, 1000000,
+	  "a register lower at the end than at the start rolled over at its capacity when that "
+	  "means at most this many kWh a day; otherwise it went backwards (not billed)"),
 	S("jobs", "client_id", jobs_client_id, "askue-jobs",
 	  "MQTT client id prefix of the jobs (the job's name is appended: askue-jobs-stale)"),
 	S("jobs", "username", jobs_username, "askue-jobs", "MQTT user (role jobs: askue/alerts/#)"),

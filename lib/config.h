@@ -72,6 +72,13 @@ struct askue_config {
 	/* [billing] */
 	int64_t billing_day;
 	char billing_rules_dir[ASKUE_PATH_MAX]; /* the CSV tables of deploy/rules: rates, caps, calendar, due dates */
+	int64_t billing_average_periods; /* estimation (lib/billing.h askue_bill_params) */
+	int64_t billing_average_periods_min;
+	int64_t billing_estimated_periods_max;
+	int64_t billing_high_factor;
+	int64_t billing_end_gap_h;
+	int64_t billing_split_gap_h;
+	int64_t billing_rollover_kwh_per_day;
 	/* [jobs] the batch jobs' MQTT identity (role jobs: publishes askue/alerts/#) */
 	char jobs_client_id[128];
 	char jobs_username[64];

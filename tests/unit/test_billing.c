@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "billing.h"
+#include "config.h"
 
 #define RUB(r, k) ((int64_t)(r) * 1000000 + (int64_t)(k) * 10000) /* price r.kk RUB/kWh */
 
@@ -711,6 +712,22 @@ static void bad_input_and_determinism(void **state)
 	assert_string_equal(res.lines[0].note, first.note);
 }
 
+/* The [billing] settings' defaults are the rules' numbers. */
+static void params_from_config(void **state)
+{
+	(void)state;
+	static struct askue_config c;
+	unsetenv("ASKUE_CONFIG");
+	assert_int_equal(askue_config_load(NULL, &c), ASKUE_OK);
+	struct askue_bill_params a, b;
+	askue_bill_params_default(&a);
+	askue_bill_params_from_config(&c, &b);
+	assert_memory_equal(&a, &b, sizeof a);
+	c.billing_average_periods_min = 9; /* above the maximum: lowered to it */
+	askue_bill_params_from_config(&c, &b);
+	assert_int_equal(b.average_periods_min, 6);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -730,6 +747,7 @@ int main(void)
 		cmocka_unit_test(high_and_verification),
 		cmocka_unit_test(no_tariff_no_meter),
 		cmocka_unit_test(bad_input_and_determinism),
+		cmocka_unit_test(params_from_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
