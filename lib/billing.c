@@ -951,13 +951,15 @@ static enum askue_err band_lines(struct calc *c, const struct askue_bill_line *b
 
 /* ---- the whole ---------------------------------------------------------- */
 
-static void finish(struct calc *c, uint32_t days_mask)
+static enum askue_err finish(struct calc *c, uint32_t days_mask)
 {
 	struct askue_bill_result *o = c->out;
 	char b1[ASKUE_NUM_BUF], b2[ASKUE_NUM_BUF];
+	enum askue_err err;
 	for (int i = 0; i < o->n_lines; i++) {
-		o->charges.kop += o->lines[i].amount.kop;
-		o->wh += o->lines[i].wh;
+		if ((err = askue_money_add(o->charges, o->lines[i].amount, &o->charges)))
+			return err;
+		o->wh += o->lines[i].wh; /* lines <= 72, each <= ASKUE_ENERGY_WH_MAX x 4 */
 		if (o->lines[i].how > o->how)
 			o->how = o->lines[i].how;
 	}
@@ -970,6 +972,7 @@ static void finish(struct calc *c, uint32_t days_mask)
 		          "consumption %s kWh in %d days is above %d x the usual %s kWh in %" PRId64
 		          " days", kwh(o->wh, b1), o->days, p->high_factor, kwh(c->sum_wh, b2),
 		          c->sum_days);
+	return ASKUE_OK;
 }
 
 /* By zone, then by date: a zone's lines stand together on the invoice. */
@@ -1014,10 +1017,8 @@ static enum askue_err compute(struct calc *c)
 		for (int32_t day = x.first.days; day < x.end.days; day++)
 			days_mask |= 1u << (day - in->first.days);
 	}
-	if (!c->billed) { /* nothing measured or estimated: no invoice, the exceptions say why */
-		finish(c, days_mask);
-		return ASKUE_OK;
-	}
+	if (!c->billed) /* nothing measured or estimated: no invoice, the exceptions say why */
+		return finish(c, days_mask);
 	struct askue_bill_line base[ASKUE_BILL_LINES_MAX];
 	int base_v[ASKUE_BILL_LINES_MAX];
 	int n = base_lines(c, base, base_v), last_v = 0;
@@ -1027,8 +1028,7 @@ static enum askue_err compute(struct calc *c)
 			last_v = v;
 	if ((err = band_lines(c, base, base_v, n, last_v)))
 		return err;
-	finish(c, days_mask);
-	return ASKUE_OK;
+	return finish(c, days_mask);
 }
 
 enum askue_err askue_bill_compute(const struct askue_bill_input *in, struct askue_bill_result *out)
