@@ -393,6 +393,26 @@ static void consider(struct point *best, int64_t ts, int64_t wh, int64_t t, int 
 	*best = (struct point){ts, wh, 1};
 }
 
+/* The first reading at or after t (readings ascend): binary search. */
+static int lower_bound(const struct askue_bill_segment *s, int64_t t)
+{
+	int lo = 0, hi = s->n_readings;
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+		if (s->readings[mid].ts < t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int usable(const struct askue_bill_segment *s, const struct askue_bill_reading *x,
+                  unsigned bit)
+{
+	return (x->mask & bit) && x->ts >= s->installed_ts && (!s->has_removed || x->ts <= s->removed_ts);
+}
+
 /* The readings of register r the segment's meter gave while it served the
  * subscriber, with its installation and removal readings among them. */
 static struct point find_point(const struct askue_bill_segment *s, int r, int64_t t, int dir)
@@ -403,13 +423,20 @@ static struct point find_point(const struct askue_bill_segment *s, int r, int64_
 		consider(&best, s->installed_ts, s->at_install.wh[r], t, dir);
 	if (s->has_removed && (s->at_removal.mask & bit))
 		consider(&best, s->removed_ts, s->at_removal.wh[r], t, dir);
-	for (int k = 0; k < s->n_readings; k++) {
-		const struct askue_bill_reading *x = &s->readings[k];
-		if (!(x->mask & bit) || x->ts < s->installed_ts ||
-		    (s->has_removed && x->ts > s->removed_ts))
-			continue;
-		consider(&best, x->ts, x->wh[r], t, dir);
+	int k = lower_bound(s, t);
+	if (dir == 0) {
+		if (k < s->n_readings && s->readings[k].ts == t && usable(s, &s->readings[k], bit))
+			consider(&best, t, s->readings[k].wh[r], t, dir);
+		return best;
 	}
+	if (dir > 0 && k < s->n_readings && s->readings[k].ts == t)
+		k++;
+	for (int step = dir < 0 ? -1 : 1, i = dir < 0 ? k - 1 : k; i >= 0 && i < s->n_readings;
+	     i += step)
+		if (usable(s, &s->readings[i], bit)) {
+			consider(&best, s->readings[i].ts, s->readings[i].wh[r], t, dir);
+			break;
+		}
 	return best;
 }
 
