@@ -139,6 +139,17 @@ static void credit(void **state)
 	char qr[ASKUE_QR_GOST_BYTES_MAX + 1];
 	assert_int_equal(askue_invoice_pdf_qr_text(&u, &d, qr, sizeof qr), ASKUE_OK);
 	assert_null(strstr(qr, "Sum="));
+	/* exactly nothing to pay: no credit line, no Sum */
+	d.payments.kop = 50000 + 119404;
+	d.total.kop = 0;
+	assert_int_equal(askue_invoice_pdf_write(&u, &d, NULL, NULL, path, NULL), ASKUE_OK);
+	text = run(cmd);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "К оплате: 0,00 руб. Оплачивать не требуется."));
+	assert_null(strstr(text, "Переплата"));
+	free(text);
+	assert_int_equal(askue_invoice_pdf_qr_text(&u, &d, qr, sizeof qr), ASKUE_OK);
+	assert_null(strstr(qr, "Sum="));
 	/* the card file's address with the separator in it still gives a code */
 	d.address = "ул. Ленина|5\tкв. 1";
 	assert_int_equal(askue_invoice_pdf_qr_text(&u, &d, qr, sizeof qr), ASKUE_OK);
