@@ -195,5 +195,15 @@ ASKUE_MUST enum askue_err askue_tariff_load_for_billing(struct askue_ledger *l,
                                                         struct askue_date end,
                                                         struct askue_bill_version *out, int max,
                                                         int *n);
+/* The same with a memory of each tariff's versions over a span of days, for
+ * a billing run: one query per subscriber instead of ten. The cache is
+ * valid while no tariff, price or band changes (one run); NULL = none. */
+struct askue_tariff_cache;
+ASKUE_MUST enum askue_err askue_tariff_cache_new(struct askue_tariff_cache **out);
+void askue_tariff_cache_free(struct askue_tariff_cache *c); /* NULL is a no-op */
+ASKUE_MUST enum askue_err askue_tariff_load_for_billing_cached(
+	struct askue_ledger *l, struct askue_tariff_cache *cache, int64_t subscriber_id,
+	struct askue_date first, struct askue_date end, struct askue_bill_version *out, int max,
+	int *n);
 
 #endif

@@ -590,39 +590,119 @@ static enum askue_err version_of(struct askue_ledger *l, const struct choice *c,
 	return prices_at(l, c->tariff_id, from, v);
 }
 
-enum askue_err askue_tariff_load_for_billing(struct askue_ledger *l, int64_t subscriber_id,
-                                             struct askue_date first, struct askue_date end,
-                                             struct askue_bill_version *out, int max, int *n)
+/* The versions of one tariff choice over [from, to): its state on from,
+ * then one more at every price or band change inside. */
+static enum askue_err choice_versions(struct askue_ledger *l, const struct choice *c,
+                                      struct askue_date from, struct askue_date to,
+                                      struct askue_bill_version *out, int max, int *n)
+{
+	struct askue_date dates[ASKUE_BILL_VERSIONS_MAX];
+	int n_dates = 0, k = 0;
+	enum askue_err err = version_of(l, c, from, &out[k]);
+	if (err || (err = change_dates(l, c->tariff_id, from, to, dates, ASKUE_BILL_VERSIONS_MAX,
+	                               &n_dates)))
+		return err;
+	for (k = 1; k - 1 < n_dates; k++) {
+		if (k == max)
+			return askue_err_set(ASKUE_ERR_LIMIT, "more than %d tariff versions in a period",
+			                     max);
+		if ((err = version_of(l, c, dates[k - 1], &out[k])))
+			return err;
+	}
+	*n = k;
+	return ASKUE_OK;
+}
+
+/* A billing run's memory of choice_versions, by tariff and span. */
+#define TARIFF_CACHE_MAX 256 /* distinct (tariff, from, to) spans of one period */
+struct cached_span {
+	int64_t tariff_id;
+	int32_t from, to;
+	enum askue_err err; /* ASKUE_OK or ASKUE_ERR_NOT_FOUND */
+	int n;
+	struct askue_bill_version v[ASKUE_BILL_VERSIONS_MAX];
+};
+struct askue_tariff_cache {
+	int n;
+	struct cached_span spans[TARIFF_CACHE_MAX];
+};
+
+enum askue_err askue_tariff_cache_new(struct askue_tariff_cache **out)
+{
+	*out = calloc(1, sizeof **out);
+	return *out ? ASKUE_OK : askue_err_set(ASKUE_ERR_NOMEM, "tariff cache: out of memory");
+}
+
+void askue_tariff_cache_free(struct askue_tariff_cache *c)
+{
+	free(c);
+}
+
+static enum askue_err cached_versions(struct askue_ledger *l, struct askue_tariff_cache *cache,
+                                      const struct choice *c, struct askue_date from,
+                                      struct askue_date to, struct askue_bill_version *out,
+                                      int max, int *n)
+{
+	struct cached_span *hit = NULL;
+	for (int i = 0; cache && i < cache->n && !hit; i++)
+		if (cache->spans[i].tariff_id == c->tariff_id && cache->spans[i].from == from.days &&
+		    cache->spans[i].to == to.days)
+			hit = &cache->spans[i];
+	if (!hit && cache && cache->n < TARIFF_CACHE_MAX) {
+		struct cached_span *sp = &cache->spans[cache->n];
+		*sp = (struct cached_span){.tariff_id = c->tariff_id, .from = from.days, .to = to.days};
+		sp->err = choice_versions(l, c, from, to, sp->v, ASKUE_BILL_VERSIONS_MAX, &sp->n);
+		if (sp->err && sp->err != ASKUE_ERR_NOT_FOUND)
+			return sp->err; /* not kept: a limit or the ledger failing */
+		cache->n++;
+		hit = sp;
+	} else if (hit && hit->err) {
+		askue_err_set(hit->err, "tariff %s: a zone has no price in force on %d days of the period",
+		              c->name, to.days - from.days);
+	}
+	if (!hit)
+		return choice_versions(l, c, from, to, out, max, n);
+	if (hit->err)
+		return hit->err;
+	if (hit->n > max)
+		return askue_err_set(ASKUE_ERR_LIMIT, "more than %d tariff versions in a period", max);
+	memcpy(out, hit->v, (size_t)hit->n * sizeof *out);
+	*n = hit->n;
+	return ASKUE_OK;
+}
+
+enum askue_err askue_tariff_load_for_billing_cached(struct askue_ledger *l,
+                                                    struct askue_tariff_cache *cache,
+                                                    int64_t subscriber_id, struct askue_date first,
+                                                    struct askue_date end,
+                                                    struct askue_bill_version *out, int max, int *n)
 {
 	struct choice ch[ASKUE_BILL_VERSIONS_MAX];
-	struct askue_date dates[ASKUE_BILL_VERSIONS_MAX];
-	int n_ch = 0, k = 0, n_dates = 0;
+	int n_ch = 0, k = 0;
 	enum askue_err err = load_choices(l, subscriber_id, first, end, ch, ASKUE_BILL_VERSIONS_MAX,
 	                                  &n_ch);
 	for (int i = 0; i < n_ch && !err; i++) {
 		struct askue_date from = ch[i].from.days < first.days ? first : ch[i].from;
 		struct askue_date to = i + 1 < n_ch ? ch[i + 1].from : end;
+		int got = 0;
 		if (k == max)
 			return askue_err_set(ASKUE_ERR_LIMIT, "more than %d tariff versions in a period", max);
-		if ((err = version_of(l, &ch[i], from, &out[k])))
-			break;
-		k++;
-		if ((err = change_dates(l, ch[i].tariff_id, from, to, dates, ASKUE_BILL_VERSIONS_MAX,
-		                        &n_dates)))
-			break;
-		for (int j = 0; j < n_dates && !err; j++) {
-			if (k == max)
-				return askue_err_set(ASKUE_ERR_LIMIT, "more than %d tariff versions in a period",
-				                     max);
-			if (!(err = version_of(l, &ch[i], dates[j], &out[k])))
-				k++;
-		}
+		if (!(err = cached_versions(l, cache, &ch[i], from, to, out + k, max - k, &got)))
+			k += got;
 	}
-	if (err) {
-		if (err == ASKUE_ERR_NOT_FOUND && k == 0)
-			*n = 0; /* no price in force on first: the caller reports it */
-		return err == ASKUE_ERR_NOT_FOUND && k == 0 ? ASKUE_OK : err;
+	if (err == ASKUE_ERR_NOT_FOUND && k == 0) {
+		*n = 0; /* no price in force on first: the caller reports it */
+		return ASKUE_OK;
 	}
+	if (err)
+		return err;
 	*n = k;
 	return ASKUE_OK;
+}
+
+enum askue_err askue_tariff_load_for_billing(struct askue_ledger *l, int64_t subscriber_id,
+                                             struct askue_date first, struct askue_date end,
+                                             struct askue_bill_version *out, int max, int *n)
+{
+	return askue_tariff_load_for_billing_cached(l, NULL, subscriber_id, first, end, out, max, n);
 }

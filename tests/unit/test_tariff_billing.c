@@ -109,6 +109,31 @@ static void versions_of_a_period(void **state)
 	assert_int_equal(v[2].price[1][1].micro_rub, 4000000);
 	assert_int_equal(v[2].price_from[0].days, D("2026-03-20").days);
 
+	/* The cached loader gives the same, from the ledger once and from its
+	 * memory after. */
+	struct askue_tariff_cache *cache;
+	assert_int_equal(askue_tariff_cache_new(&cache), ASKUE_OK);
+	for (int round = 0; round < 2; round++) {
+		struct askue_bill_version w[ASKUE_BILL_VERSIONS_MAX];
+		int m = -1;
+		assert_int_equal(askue_tariff_load_for_billing_cached(l, cache, sid, D("2026-03-01"),
+		                                                      D("2026-04-01"), w,
+		                                                      ASKUE_BILL_VERSIONS_MAX, &m),
+		                 ASKUE_OK);
+		assert_int_equal(m, 3);
+		for (int i = 0; i < 3; i++) {
+			assert_int_equal(w[i].from.days, v[i].from.days);
+			assert_int_equal(w[i].from_ts, v[i].from_ts);
+			assert_string_equal(w[i].tariff, v[i].tariff);
+			assert_int_equal(w[i].n_zones, v[i].n_zones);
+			assert_int_equal(w[i].n_bands, v[i].n_bands);
+			assert_memory_equal(w[i].price, v[i].price, sizeof w[i].price);
+			assert_memory_equal(w[i].band_upto_wh, v[i].band_upto_wh, sizeof w[i].band_upto_wh);
+		}
+	}
+	askue_tariff_cache_free(cache);
+	askue_tariff_cache_free(NULL);
+
 	/* April: bands end on the 15th; B's zone prices apply again. */
 	assert_int_equal(askue_tariff_band(l, "B", D("2026-04-15"), NULL, 0, NULL, 0), ASKUE_OK);
 	assert_int_equal(askue_tariff_load_for_billing(l, sid, D("2026-04-01"), D("2026-05-01"), v,
