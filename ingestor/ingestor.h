@@ -1,8 +1,8 @@
 /* ingestor — the modules of askue-ingestor, the MQTT -> InfluxDB daemon.
  *
- *   mqtt.c      libmosquitto (MQTT 5, threaded): session, subscription,
- *               on_message = validate, reject or spool, then return (the
- *               PUBACK leaves only after on_message returns)
+ *   mqtt.c      libmosquitto (MQTT 5), N sessions driven in rounds by one
+ *               thread: read every message there is (validate, reject or
+ *               write to the spool), one fdatasync, then the PUBACKs
  *   spool.c     the durable, bounded on-disk queue between the two threads
  *   batch.c     the writer thread: spool -> batches -> InfluxDB /write,
  *               retry with backoff, quarantine of refused points
@@ -57,6 +57,15 @@ void spool_close(struct spool *sp);
 ASKUE_MUST enum askue_err spool_append(struct spool *sp, const char *meter, int64_t ts_max,
                                        int64_t arrived, const char *lines, size_t len,
                                        uint32_t points);
+/* spool_append in two steps, so that one fdatasync covers many records:
+ * spool_write writes the record (surviving the death of the process when
+ * it returns ASKUE_OK; waits while the spool is full; errors as
+ * spool_append) and gives its ticket; spool_sync returns when every record
+ * up to that ticket is fdatasync'ed (at once when not fsync_each). */
+ASKUE_MUST enum askue_err spool_write(struct spool *sp, const char *meter, int64_t ts_max,
+                                      int64_t arrived, const char *lines, size_t len,
+                                      uint32_t points, uint64_t *ticket);
+ASKUE_MUST enum askue_err spool_sync(struct spool *sp, uint64_t ticket);
 /* Make every waiting and future append return ASKUE_ERR_BUSY. */
 void spool_cancel_waits(struct spool *sp);
 /* Reader: the next record, waiting up to timeout_ms for one. buf must hold

@@ -1,39 +1,49 @@
-/* mqtt — the ingestor's MQTT 5 session on libmosquitto, threaded.
+/* mqtt — the ingestor's MQTT 5 sessions on libmosquitto, driven in rounds
+ * by one thread of our own, so that one fdatasync covers many messages.
  *
- * Why libmosquitto (shared/notes/mqtt-ack-order.md, docs/ingestor.md): in
- * threaded mode libmosquitto 2.0.11 only queues the PUBACK of a QoS 1
- * message, and its loop thread writes it after on_message has returned.
- * So on_message validates the message, writes the rejects and appends the
- * good readings to the spool (durable when it returns) — only then may the
- * PUBACK leave. If the process dies inside on_message, the broker never got
- * the PUBACK and redelivers the message to the same session. Paho MQTT C
- * sends the PUBACK before its callback runs: a crash there loses the message.
+ * Why libmosquitto (shared/notes/mqtt-ack-order.md, docs/ingestor.md): it
+ * only *queues* the PUBACK of a QoS 1 message when the client is marked
+ * threaded (mosquitto_threaded_set), and nothing is written to the socket
+ * until mosquitto_loop_write is called. Paho MQTT C sends the PUBACK before
+ * its callback runs: a crash there loses the message.
  *
- * When the spool cannot take a message (the disk failed, or a stop was
- * asked while the spool was full) on_message must not return normally: the
- * PUBACK would go out for a message askue does not hold. It shuts the socket
- * down first, so the queued PUBACK can never be sent; libmosquitto then
- * reconnects and the broker redelivers.
+ * A round: poll the sessions' sockets; read every message that is there
+ * (on_message validates it, writes the rejects and writes the good readings
+ * to the spool, not yet synced: their PUBACKs queue up); one spool_sync
+ * (fdatasync) for all of them; only then mosquitto_loop_write, which sends
+ * the PUBACKs; keep-alives; reconnects. If the process dies anywhere before
+ * the sync returned, no PUBACK of the round has left, and the broker
+ * redelivers those messages to the same persistent sessions. With the
+ * broker allowed RECEIVE_MAX unacknowledged messages per session, it goes
+ * on sending while a round syncs, and a round takes what piled up.
+ *
+ * When a message cannot be kept (the disk failed, or a stop was asked while
+ * the spool was full) its session must never write again on that socket:
+ * it is shut down at once, its queued PUBACKs with it; libmosquitto's state
+ * is reset at the reconnect and the broker delivers the messages again.
  *
  * Connections: [ingestor] connections sessions (client ids CLIENT_ID-1..N,
  * or CLIENT_ID alone when there is one), all in the same shared
- * subscription group. Each has its own network thread, so N on_message run
- * at once and their fdatasyncs are shared (group commit in spool.c): with
- * one connection each message waits for a whole fdatasync of its own.
+ * subscription group, all driven by the one thread.
  *
  * Session: a fixed client id, clean start off, a session expiry interval,
  * QoS 1 subscription to $share/ingest/meters/+/readings (share_group),
- * renewed on every connect, whatever CONNACK's session-present says. Reconnects
- * with a capped exponential backoff (libmosquitto's); the keep-alive makes
- * a silent broker noticed.
+ * renewed on every connect, whatever CONNACK's session-present says.
+ * Reconnects with a backoff doubling from 1 s to 30 s; the keep-alive
+ * (mosquitto_loop_misc each round) makes a silent broker noticed.
  */
+#include <errno.h>
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ingestor.h"
 #include "lineproto.h"
@@ -41,14 +51,27 @@
 
 #define READINGS_FILTER "meters/+/readings"
 #define CONNECTIONS_MAX 32
+/* Unacknowledged QoS 1 messages the broker may have out to one session (our
+ * MQTT 5 Receive Maximum; libmosquitto's default is 20): the broker keeps
+ * sending while a round syncs. */
+#define RECEIVE_MAX 1024
+/* Messages one session may hand over in one round: bounds a round's length
+ * (the PUBACKs wait for its end) so that the sessions take turns. */
+#define ROUND_MESSAGES_MAX 512
+/* The poll's longest sleep: keep-alives and reconnects are checked then. */
+#define IDLE_MS 500
+#define BACKOFF_MS_MIN 1000
 
 struct mqtt;
 struct conn {
 	struct mqtt *m;
 	struct mosquitto *mosq;
 	char id[160];
-	char *lines; /* on_message's line buffer, ASKUE_SPOOL_RECORD_BYTES_MAX */
-	int connected, started;
+	int up;        /* has a socket: connecting or connected */
+	int connected; /* CONNACK accepted, counted in health */
+	int taken;     /* took a message in this round */
+	int refused;   /* a message of this socket could not be kept: shut down */
+	int64_t retry_ms, backoff_ms;
 };
 
 struct mqtt {
@@ -57,6 +80,11 @@ struct mqtt {
 	struct rejects *rj;
 	struct health *h;
 	_Atomic int stopping;
+	int wake[2]; /* mqtt_stop wakes the poll */
+	pthread_t thread;
+	int started;
+	char *lines;     /* on_message's line buffer, ASKUE_SPOOL_RECORD_BYTES_MAX */
+	uint64_t ticket; /* the spool ticket of the round's newest record */
 	char filter[128]; /* $share/GROUP/meters/+/readings, or meters/+/readings */
 	size_t n;
 	struct conn conns[CONNECTIONS_MAX];
@@ -75,6 +103,7 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
 	}
 	if (!c->connected++)
 		atomic_fetch_add(&m->h->connected, 1);
+	c->backoff_ms = BACKOFF_MS_MIN;
 	log_info("mqtt", "connected to %s:%lld as %s (session %s)", m->cfg->mqtt_host,
 	         (long long)m->cfg->mqtt_port, c->id, flags & 1 ? "resumed" : "new");
 	/* Subscribe on every connect, not only when the session is new:
@@ -115,9 +144,13 @@ static void on_disconnect(struct mosquitto *mosq, void *obj, int rc,
 		          rc ? mosquitto_reason_string(rc) : "asked");
 }
 
-/* Keep the PUBACK from leaving: the message is not ours yet. */
+/* Keep the session's queued PUBACKs from ever leaving: a message of it is
+ * not ours. */
 static void refuse_ack(struct conn *c, const char *why)
 {
+	if (c->refused)
+		return;
+	c->refused = 1;
 	if (!atomic_load(&c->m->stopping))
 		log_warnx("mqtt", "%s: dropping the connection %s so the message is not "
 		          "acknowledged (the broker delivers it again)", why, c->id);
@@ -134,12 +167,17 @@ static void reject_message(struct mqtt *m, int64_t now, enum askue_reason why,
 	rejects_write(m->rj, now, why, msg->topic, -1, msg->payload, n < 512 ? n : 512, NULL);
 }
 
+/* Validate, reject what is bad, write the good readings to the spool (not
+ * synced: the round syncs once for all its messages before any PUBACK). */
 static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *msg,
                        const mosquitto_property *props)
 {
 	(void)mosq, (void)props;
 	struct conn *c = obj;
 	struct mqtt *m = c->m;
+	if (c->refused)
+		return; /* never acknowledged: comes again */
+	c->taken++;
 	int64_t now = (int64_t)time(NULL);
 	atomic_fetch_add(&m->h->messages, 1);
 	struct askue_payload p;
@@ -156,7 +194,7 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
 		rejects_write(m->rj, now, p.rejects[i].reason, msg->topic, (long)p.rejects[i].index,
 		              p.rejects[i].excerpt, strlen(p.rejects[i].excerpt), NULL);
 	}
-	struct askue_linebuf lb = {c->lines, 0, ASKUE_SPOOL_RECORD_BYTES_MAX - 2 * 1024};
+	struct askue_linebuf lb = {m->lines, 0, ASKUE_SPOOL_RECORD_BYTES_MAX - 2 * 1024};
 	enum askue_err err = ASKUE_OK;
 	for (size_t i = 0; i < p.n_readings && !err; i++)
 		err = askue_lineproto_reading(&lb, p.meter, &p.readings[i]);
@@ -166,12 +204,15 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
 		log_error("mqtt", "%s", askue_err_msg());
 		reject_message(m, now, ASKUE_REASON_BAD_SERIAL, msg);
 	} else if (p.n_readings) {
-		err = spool_append(m->sp, p.meter, p.ts_max, now, lb.buf, lb.len,
-		                   (uint32_t)p.n_readings);
-		if (err)
+		uint64_t ticket;
+		err = spool_write(m->sp, p.meter, p.ts_max, now, lb.buf, lb.len,
+		                  (uint32_t)p.n_readings, &ticket);
+		if (err) {
 			refuse_ack(c, askue_err_msg());
-		else
+		} else {
+			m->ticket = ticket;
 			atomic_fetch_add(&m->h->readings, p.n_readings);
+		}
 	}
 	askue_payload_free(&p);
 }
@@ -180,11 +221,14 @@ static enum askue_err conn_setup(struct mqtt *m, struct conn *c)
 {
 	const struct askue_config *cfg = m->cfg;
 	c->m = m;
-	c->lines = malloc(ASKUE_SPOOL_RECORD_BYTES_MAX);
+	c->backoff_ms = BACKOFF_MS_MIN;
 	c->mosq = mosquitto_new(c->id, false, c);
-	if (!c->lines || !c->mosq)
+	if (!c->mosq)
 		return askue_err_set(ASKUE_ERR_NOMEM, "mqtt: cannot create the client");
+	/* threaded: packets are only queued; our round writes them */
+	mosquitto_threaded_set(c->mosq, true);
 	mosquitto_int_option(c->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
+	mosquitto_int_option(c->mosq, MOSQ_OPT_RECEIVE_MAXIMUM, RECEIVE_MAX);
 	if (cfg->ingestor_username[0] &&
 	    mosquitto_username_pw_set(c->mosq, cfg->ingestor_username,
 	                              cfg->ingestor_password[0] ? cfg->ingestor_password : NULL))
@@ -201,12 +245,36 @@ static enum askue_err conn_setup(struct mqtt *m, struct conn *c)
 	mosquitto_subscribe_v5_callback_set(c->mosq, on_subscribe);
 	mosquitto_disconnect_v5_callback_set(c->mosq, on_disconnect);
 	mosquitto_message_v5_callback_set(c->mosq, on_message);
-	mosquitto_reconnect_delay_set(c->mosq, 1, ASKUE_RETRY_DELAY_MS_MAX / 1000, true);
 	return ASKUE_OK;
 }
 
-/* Connect (a first failure only logs: the loop goes on reconnecting with
- * these properties) and start the network thread. */
+/* The socket is gone (libmosquitto closed it and said so in on_disconnect):
+ * reconnect after the backoff. */
+static void conn_lost(struct conn *c)
+{
+	if (!c->up)
+		return;
+	if (mosquitto_socket(c->mosq) >= 0)
+		return;
+	c->up = 0;
+	c->retry_ms = ingestor_now_ms() + c->backoff_ms;
+	c->backoff_ms = c->backoff_ms * 2 > ASKUE_RETRY_DELAY_MS_MAX ? ASKUE_RETRY_DELAY_MS_MAX
+	                                                             : c->backoff_ms * 2;
+}
+
+static void conn_failed(struct conn *c, int rc)
+{
+	const struct askue_config *cfg = c->m->cfg;
+	log_warnx("mqtt", "%s: %s:%lld: %s; retrying in %lld s", c->id, cfg->mqtt_host,
+	          (long long)cfg->mqtt_port,
+	          rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc),
+	          (long long)(c->backoff_ms / 1000));
+	c->up = 1;
+	conn_lost(c);
+}
+
+/* The first connect stores the address and properties; a failure other
+ * than a bad address only logs (the round retries it). */
 static enum askue_err conn_start(struct mqtt *m, struct conn *c)
 {
 	const struct askue_config *cfg = m->cfg;
@@ -221,13 +289,122 @@ static enum askue_err conn_start(struct mqtt *m, struct conn *c)
 		return askue_err_set(ASKUE_ERR_CONFIG, "mqtt: bad broker address %s:%lld",
 		                     cfg->mqtt_host, (long long)cfg->mqtt_port);
 	if (rc != MOSQ_ERR_SUCCESS)
-		log_warnx("mqtt", "%s: %s:%lld: %s; retrying", c->id, cfg->mqtt_host,
-		          (long long)cfg->mqtt_port,
-		          rc == MOSQ_ERR_ERRNO ? "cannot connect" : mosquitto_strerror(rc));
-	if (mosquitto_loop_start(c->mosq) != MOSQ_ERR_SUCCESS)
-		return askue_err_set(ASKUE_ERR_IO, "mqtt: cannot start the network thread");
-	c->started = 1;
+		conn_failed(c, rc);
+	else
+		c->up = 1;
 	return ASKUE_OK;
+}
+
+static void conn_reconnect(struct conn *c, int64_t now)
+{
+	if (c->up || now < c->retry_ms)
+		return;
+	c->refused = 0;
+	int rc = mosquitto_reconnect(c->mosq);
+	if (rc != MOSQ_ERR_SUCCESS)
+		conn_failed(c, rc);
+	else
+		c->up = 1;
+}
+
+/* Take what the session's socket holds, up to ROUND_MESSAGES_MAX packets
+ * (a refused session reads on to its end of file: on_message ignores). */
+static void conn_read(struct conn *c)
+{
+	for (int i = 0; i < ROUND_MESSAGES_MAX; i++) {
+		int rc = mosquitto_loop_read(c->mosq, 1);
+		int fd = mosquitto_socket(c->mosq);
+		if (rc != MOSQ_ERR_SUCCESS || fd < 0)
+			break;
+		int avail = 0;
+		if (ioctl(fd, FIONREAD, &avail) != 0 || avail <= 0)
+			break;
+	}
+	conn_lost(c);
+}
+
+/* Every record written this round is made durable, then the PUBACKs may
+ * go. When the sync fails, the sessions that took messages are shut down
+ * before anything is written. */
+static void round_settle(struct mqtt *m)
+{
+	if (m->ticket && spool_sync(m->sp, m->ticket) != ASKUE_OK) {
+		for (size_t i = 0; i < m->n; i++)
+			if (m->conns[i].taken)
+				refuse_ack(&m->conns[i], askue_err_msg());
+	}
+	m->ticket = 0;
+	for (size_t i = 0; i < m->n; i++) {
+		struct conn *c = &m->conns[i];
+		c->taken = 0;
+		if (c->up && !c->refused && mosquitto_want_write(c->mosq))
+			mosquitto_loop_write(c->mosq, 1);
+		if (c->up)
+			mosquitto_loop_misc(c->mosq);
+		conn_lost(c);
+	}
+}
+
+static int poll_timeout(const struct mqtt *m, int64_t now)
+{
+	int64_t t = IDLE_MS;
+	for (size_t i = 0; i < m->n; i++)
+		if (!m->conns[i].up && m->conns[i].retry_ms - now < t)
+			t = m->conns[i].retry_ms - now;
+	return t < 0 ? 0 : (int)t;
+}
+
+static void round_once(struct mqtt *m)
+{
+	struct pollfd fds[CONNECTIONS_MAX + 1];
+	struct conn *of[CONNECTIONS_MAX];
+	nfds_t n = 0;
+	for (size_t i = 0; i < m->n; i++) {
+		struct conn *c = &m->conns[i];
+		int fd = c->up ? mosquitto_socket(c->mosq) : -1;
+		if (fd < 0)
+			continue;
+		fds[n].fd = fd;
+		fds[n].events = POLLIN | (mosquitto_want_write(c->mosq) ? POLLOUT : 0);
+		fds[n].revents = 0;
+		of[n++] = c;
+	}
+	fds[n].fd = m->wake[0];
+	fds[n].events = POLLIN;
+	fds[n].revents = 0;
+	int ready = poll(fds, n + 1, poll_timeout(m, ingestor_now_ms()));
+	if (ready < 0 && errno != EINTR)
+		log_warn("mqtt", "poll");
+	for (nfds_t i = 0; ready > 0 && i < n; i++)
+		if (fds[i].revents & (POLLIN | POLLERR | POLLHUP))
+			conn_read(of[i]);
+	round_settle(m);
+	int64_t now = ingestor_now_ms();
+	for (size_t i = 0; i < m->n && !atomic_load(&m->stopping); i++)
+		conn_reconnect(&m->conns[i], now);
+}
+
+/* Stopping: the last round is settled; say goodbye on every session still
+ * up (its PUBACKs, then DISCONNECT; the broker keeps the session). */
+static void finish(struct mqtt *m)
+{
+	round_settle(m);
+	for (size_t i = 0; i < m->n; i++) {
+		struct conn *c = &m->conns[i];
+		if (!c->up || c->refused)
+			continue;
+		mosquitto_disconnect_v5(c->mosq, MQTT_RC_NORMAL_DISCONNECTION, NULL);
+		mosquitto_loop_write(c->mosq, 1);
+	}
+}
+
+static void *run(void *arg)
+{
+	struct mqtt *m = arg;
+	while (!atomic_load(&m->stopping))
+		round_once(m);
+	finish(m);
+	return NULL;
 }
 
 static enum askue_err check_config(const struct askue_config *cfg)
@@ -242,17 +419,19 @@ static enum askue_err check_config(const struct askue_config *cfg)
 	return ASKUE_OK;
 }
 
-enum askue_err mqtt_start(const struct askue_config *cfg, struct spool *sp, struct rejects *rj,
-                          struct health *h, struct mqtt **out)
+static enum askue_err mqtt_new(const struct askue_config *cfg, struct mqtt **out)
 {
-	enum askue_err err = check_config(cfg);
-	if (err)
-		return err;
-	mosquitto_lib_init();
 	struct mqtt *m = calloc(1, sizeof *m);
 	if (!m)
 		return askue_err_set(ASKUE_ERR_NOMEM, "mqtt: out of memory");
-	m->cfg = cfg, m->sp = sp, m->rj = rj, m->h = h;
+	m->wake[0] = m->wake[1] = -1;
+	m->lines = malloc(ASKUE_SPOOL_RECORD_BYTES_MAX);
+	if (!m->lines || pipe(m->wake) != 0) {
+		free(m->lines);
+		free(m);
+		return askue_err_set(ASKUE_ERR_NOMEM, "mqtt: out of memory or descriptors");
+	}
+	m->cfg = cfg;
 	if (cfg->ingestor_share_group[0])
 		snprintf(m->filter, sizeof m->filter, "$share/%s/%s", cfg->ingestor_share_group,
 		         READINGS_FILTER);
@@ -268,10 +447,30 @@ enum askue_err mqtt_start(const struct askue_config *cfg, struct spool *sp, stru
 			snprintf(m->conns[i].id, sizeof m->conns[i].id, "%s-%zu",
 			         cfg->ingestor_client_id, i + 1);
 	}
+	*out = m;
+	return ASKUE_OK;
+}
+
+enum askue_err mqtt_start(const struct askue_config *cfg, struct spool *sp, struct rejects *rj,
+                          struct health *h, struct mqtt **out)
+{
+	enum askue_err err = check_config(cfg);
+	if (err)
+		return err;
+	mosquitto_lib_init();
+	struct mqtt *m = NULL;
+	err = mqtt_new(cfg, &m);
+	if (err) {
+		mosquitto_lib_cleanup();
+		return err;
+	}
+	m->sp = sp, m->rj = rj, m->h = h;
 	for (size_t i = 0; i < m->n && !err; i++)
 		err = conn_setup(m, &m->conns[i]);
 	for (size_t i = 0; i < m->n && !err; i++)
 		err = conn_start(m, &m->conns[i]);
+	if (!err && pthread_create(&m->thread, NULL, run, m) != 0)
+		err = askue_err_set(ASKUE_ERR_IO, "mqtt: cannot start the network thread");
 	if (err) {
 		enum askue_err keep = err;
 		char msg[1024];
@@ -279,6 +478,7 @@ enum askue_err mqtt_start(const struct askue_config *cfg, struct spool *sp, stru
 		mqtt_stop(m);
 		return askue_err_set(keep, "%s", msg);
 	}
+	m->started = 1;
 	*out = m;
 	return ASKUE_OK;
 }
@@ -288,18 +488,18 @@ void mqtt_stop(struct mqtt *m)
 	if (!m)
 		return;
 	atomic_store(&m->stopping, 1);
-	spool_cancel_waits(m->sp); /* an on_message waiting for room gives up */
-	for (size_t i = 0; i < m->n; i++)
-		if (m->conns[i].started)
-			mosquitto_disconnect_v5(m->conns[i].mosq, MQTT_RC_NORMAL_DISCONNECTION, NULL);
-	for (size_t i = 0; i < m->n; i++) {
-		struct conn *c = &m->conns[i];
-		if (c->started)
-			mosquitto_loop_stop(c->mosq, false);
-		if (c->mosq)
-			mosquitto_destroy(c->mosq);
-		free(c->lines);
+	spool_cancel_waits(m->sp); /* an append waiting for room gives up */
+	if (m->started) {
+		if (write(m->wake[1], "", 1) != 1)
+			log_warn("mqtt", "waking the network thread");
+		pthread_join(m->thread, NULL);
 	}
+	for (size_t i = 0; i < m->n; i++)
+		if (m->conns[i].mosq)
+			mosquitto_destroy(m->conns[i].mosq);
+	close(m->wake[0]);
+	close(m->wake[1]);
+	free(m->lines);
 	free(m);
 	mosquitto_lib_cleanup();
 }

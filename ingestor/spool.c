@@ -8,11 +8,12 @@
  *   body), u32 points, i64 ts_max, i64 arrived, u32 meter_len,
  *   body = meter bytes, then the line protocol of its readings
  *
- * written with one writev(2) and, when fsync_each, made durable with
- * fdatasync(2) before spool_append returns — and so before the PUBACK.
- * Appends from several MQTT connections share their fdatasync (group
- * commit): the first appender to find no sync running syncs everything
- * written so far, the others wait for it and return together.
+ * written with one writev(2) (spool_write) and, when fsync_each, made
+ * durable with fdatasync(2) by spool_sync before the PUBACK may leave. The
+ * MQTT thread writes every message of a round, then syncs once for all of
+ * them (group commit); spool_append does both for one record. Concurrent
+ * syncs share: the first to find no sync running syncs everything written
+ * so far, the others wait for it and return together.
  * At start the tail of the last segment is checked record by record and a
  * torn record (killed mid-write: never acknowledged) is cut off; appends go
  * to a new segment. The cursor file is replaced by rename after each
@@ -379,8 +380,32 @@ static uint64_t pending(const struct spool *sp)
 	return sp->disk_bytes > sp->cursor.off ? sp->disk_bytes - sp->cursor.off : 0;
 }
 
-enum askue_err spool_append(struct spool *sp, const char *meter, int64_t ts_max,
-                            int64_t arrived, const char *lines, size_t len, uint32_t points)
+/* Wait while an append of need bytes would pass the bound; 1 when it had
+ * to wait. Called and returns with sp->mu held. */
+static int wait_room(struct spool *sp, uint64_t need)
+{
+	int waited = 0;
+	while (!sp->cancelled && pending(sp) + need > sp->bytes_max) {
+		if (!waited++) {
+			sp->full_waits++;
+			/* logged once per pause, and not more than every 10 s while
+			 * intake flaps between full and not (counted in health) */
+			int64_t now = ingestor_now_ms();
+			if (!sp->paused_logged && now - sp->paused_log_ms >= 10000) {
+				sp->paused_logged = 1;
+				sp->paused_log_ms = now;
+				log_warnx("spool", "full (%" PRIu64 " of %" PRIu64 " bytes): intake paused "
+				          "until InfluxDB takes more", pending(sp), sp->bytes_max);
+			}
+		}
+		pthread_cond_wait(&sp->room, &sp->mu);
+	}
+	return waited > 0;
+}
+
+enum askue_err spool_write(struct spool *sp, const char *meter, int64_t ts_max,
+                           int64_t arrived, const char *lines, size_t len, uint32_t points,
+                           uint64_t *ticket)
 {
 	size_t meter_len = strlen(meter);
 	size_t body = meter_len + len;
@@ -400,22 +425,7 @@ enum askue_err spool_append(struct spool *sp, const char *meter, int64_t ts_max,
 
 	pthread_mutex_lock(&sp->mu);
 	uint64_t need = HDR_BYTES + body;
-	int waited = 0;
-	while (!sp->cancelled && pending(sp) + need > sp->bytes_max) {
-		if (!waited++) {
-			sp->full_waits++;
-			/* logged once per pause, and not more than every 10 s while
-			 * intake flaps between full and not (counted in health) */
-			int64_t now = ingestor_now_ms();
-			if (!sp->paused_logged && now - sp->paused_log_ms >= 10000) {
-				sp->paused_logged = 1;
-				sp->paused_log_ms = now;
-				log_warnx("spool", "full (%" PRIu64 " of %" PRIu64 " bytes): intake paused "
-				          "until InfluxDB takes more", pending(sp), sp->bytes_max);
-			}
-		}
-		pthread_cond_wait(&sp->room, &sp->mu);
-	}
+	int waited = wait_room(sp, need);
 	enum askue_err err = ASKUE_OK;
 	if (sp->cancelled)
 		err = askue_err_set(ASKUE_ERR_BUSY, "spool: stopping");
@@ -429,12 +439,10 @@ enum askue_err spool_append(struct spool *sp, const char *meter, int64_t ts_max,
 		sp->wsize += need;
 		sp->disk_bytes += need;
 		sp->appended++;
-		uint64_t n = ++sp->written_n;
+		*ticket = ++sp->written_n;
 		/* the reader may take it before it is synced: InfluxDB having a
 		 * point early does no harm */
 		pthread_cond_signal(&sp->data);
-		if (sp->fsync_each)
-			err = wait_synced(sp, n);
 		if (waited && sp->paused_logged) {
 			sp->paused_logged = 0;
 			log_info("spool", "room again: intake resumed");
@@ -442,6 +450,24 @@ enum askue_err spool_append(struct spool *sp, const char *meter, int64_t ts_max,
 	}
 	pthread_mutex_unlock(&sp->mu);
 	return err;
+}
+
+enum askue_err spool_sync(struct spool *sp, uint64_t ticket)
+{
+	if (!sp->fsync_each)
+		return ASKUE_OK;
+	pthread_mutex_lock(&sp->mu);
+	enum askue_err err = wait_synced(sp, ticket);
+	pthread_mutex_unlock(&sp->mu);
+	return err;
+}
+
+enum askue_err spool_append(struct spool *sp, const char *meter, int64_t ts_max,
+                            int64_t arrived, const char *lines, size_t len, uint32_t points)
+{
+	uint64_t ticket;
+	enum askue_err err = spool_write(sp, meter, ts_max, arrived, lines, len, points, &ticket);
+	return err ? err : spool_sync(sp, ticket);
 }
 
 void spool_cancel_waits(struct spool *sp)

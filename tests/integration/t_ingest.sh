@@ -225,6 +225,45 @@ test_sigkill_mid_stream_nothing_lost() {
 	grep -q 'session resumed' "$T_TMP/ingestor.log" || die "the session was not resumed"
 }
 
+# Nothing is acknowledged before it is durable, seen in the system calls:
+# the ingestor runs under strace, and no PUBACK (a socket write whose
+# first byte is 0x40) may leave while a spool record written before it
+# (writev) is not yet covered by a finished fdatasync. The backlog queued for its four sessions
+# while it was away comes in rounds: far fewer fdatasyncs than messages.
+test_puback_only_after_fdatasync() {
+	command -v strace >/dev/null || die "strace is needed (deploy/packages.txt)"
+	ingest_up "spool_fsync = true" "connections = 4"
+	ingestor_stop || die "first stop"
+	messages S 0 2000 | publish S
+	# (LeakSanitizer does not work under ptrace)
+	ASAN_OPTIONS=detect_leaks=0 strace -f -qq -xx -s 8 -e trace=writev,fdatasync,sendto,write \
+		-o "$T_TMP/trace" "$ASKUE_BUILD/askue-ingestor" >>"$T_TMP/ingestor.log" 2>&1 &
+	local st=$! pid i
+	for i in $(seq 1 50); do
+		pid=$(pgrep -P "$st" -x askue-ingestor) && break
+		sleep 0.1
+	done
+	[ -n "$pid" ] || die "the ingestor did not start under strace"
+	wait_count 2000 90
+	sleep 0.5
+	kill "$pid"
+	wait "$st" || die "the ingestor (under strace) exited non-zero"
+	# fields: records written, fdatasyncs, PUBACKs, PUBACKs sent too early
+	local r
+	r=$(awk '
+		/writev\(/ && !/resumed/ { written++ }
+		/fdatasync\(/ && !/resumed/ { at[$1] = written }
+		/fdatasync/ && / = 0$/ { covered = at[$1]; syncs++ }
+		/(sendto|write)\([0-9]+, "\\x40/ { acks++; if (covered < written) early++ }
+		END { printf "%d %d %d %d", written, syncs, acks, early }' "$T_TMP/trace")
+	echo "records, fdatasyncs, PUBACKs, early PUBACKs: $r"
+	set -- $r
+	[ "$1" -ge 2000 ] || die "only $1 spool writes traced"
+	[ "$3" -ge 2000 ] || die "only $3 PUBACKs traced"
+	check 0 "$4" "PUBACKs sent before their records were synced"
+	[ "$2" -lt 500 ] || die "$2 fdatasyncs for 2000 messages: no group commit"
+}
+
 test_sighup_reopens_log() {
 	ING_LOG=$T_TMP/ing-file.log
 	ingest_up "log_file = $T_TMP/ing-file.log"

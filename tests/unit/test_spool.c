@@ -243,6 +243,32 @@ static void group_commit_from_threads(void **state)
 	spool_close(sp);
 }
 
+/* A round: many spool_write, nothing synced yet (the reader may take them
+ * already), then one spool_sync covers all of them. */
+static void writes_then_one_sync(void **state)
+{
+	(void)state;
+	struct spool *sp;
+	assert_int_equal(spool_open(dir, 16 * MIB, 1, &sp), ASKUE_OK);
+	uint64_t ticket = 0;
+	char lines[64];
+	for (int i = 0; i < 100; i++) {
+		int len = snprintf(lines, sizeof lines, "reading,meter=M ai_wh=%di %d\n", i, i);
+		assert_int_equal(spool_write(sp, "M", i, 1000 + i, lines, (size_t)len, 1, &ticket),
+		                 ASKUE_OK);
+		assert_int_equal(ticket, (uint64_t)i + 1);
+	}
+	assert_int_equal(sp->synced_n, 0);
+	struct spool_pos after;
+	expect(sp, 0, &after);
+	assert_int_equal(spool_sync(sp, ticket), ASKUE_OK);
+	assert_int_equal(sp->synced_n, 100);
+	for (int i = 1; i < 100; i++)
+		expect(sp, i, &after);
+	expect_none(sp);
+	spool_close(sp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -252,6 +278,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(segments_rotate_and_spent_ones_go, setup, teardown),
 		cmocka_unit_test_setup_teardown(cancelled_appends_are_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(group_commit_from_threads, setup, teardown),
+		cmocka_unit_test_setup_teardown(writes_then_one_sync, setup, teardown),
 	};
 	askue_log_init("test_spool");
 	askue_log_set_level(ASKUE_LOG_ERROR);
