@@ -70,41 +70,84 @@ static enum askue_err put(struct askue_linebuf *lb, const char *fmt, ...)
 	return ASKUE_OK;
 }
 
+/* The hot path of the ingestor (every reading of every message): plain
+ * copies and a hand-made integer conversion instead of vsnprintf. */
+static int put_raw(struct askue_linebuf *lb, const char *s, size_t n)
+{
+	if (lb->cap - lb->len <= n)
+		return -1;
+	memcpy(lb->buf + lb->len, s, n);
+	lb->len += n;
+	return 0;
+}
+
+static int put_i64(struct askue_linebuf *lb, int64_t v)
+{
+	char tmp[24];
+	size_t i = sizeof tmp;
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	do {
+		tmp[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		tmp[--i] = '-';
+	return put_raw(lb, tmp + i, sizeof tmp - i);
+}
+
+static int put_field(struct askue_linebuf *lb, char sep, int f, const struct askue_reading *r)
+{
+	const char *key = field_keys[f];
+	if (put_raw(lb, &sep, 1) || put_raw(lb, key, strlen(key)) || put_raw(lb, "=", 1))
+		return -1;
+	if (f < ASKUE_F_REGISTERS)
+		return put_i64(lb, r->wh[f]) || put_raw(lb, "i", 1);
+	return put(lb, "%.3f", f == ASKUE_F_P ? r->p_kw : r->u_v) ? -1 : 0;
+}
+
 static enum askue_err put_tag(struct askue_linebuf *lb, const char *s)
 {
 	char esc[3 * 256 + 1];
-	size_t n = strlen(s);
-	if (n > 256 || askue_lineproto_escape_tag(s, n, esc, sizeof esc) == (size_t)-1)
+	size_t n = strlen(s), e;
+	if (n > 256 || (e = askue_lineproto_escape_tag(s, n, esc, sizeof esc)) == (size_t)-1)
 		return askue_err_set(ASKUE_ERR_INVALID, "line protocol: tag '%.64s' cannot be written",
 		                     s);
-	return put(lb, "%s", esc);
+	if (put_raw(lb, esc, e))
+		return askue_err_set(ASKUE_ERR_LIMIT, "line protocol: buffer of %zu bytes full",
+		                     lb->cap);
+	return ASKUE_OK;
 }
 
 enum askue_err askue_lineproto_reading(struct askue_linebuf *lb, const char *meter,
                                        const struct askue_reading *r)
 {
+	static const char head[] = "reading,meter=";
 	size_t start = lb->len;
-	enum askue_err err = put(lb, "reading,meter=");
+	enum askue_err err = ASKUE_OK;
+	if (put_raw(lb, head, sizeof head - 1))
+		err = ASKUE_ERR_LIMIT;
 	if (!err)
 		err = put_tag(lb, meter);
 	char sep = ' ';
 	for (int f = 0; f < ASKUE_F_COUNT && !err; f++) {
 		if (!(r->have & (1u << f)))
 			continue;
-		if (f < ASKUE_F_REGISTERS)
-			err = put(lb, "%c%s=%" PRId64 "i", sep, field_keys[f], r->wh[f]);
-		else
-			err = put(lb, "%c%s=%.3f", sep, field_keys[f], f == ASKUE_F_P ? r->p_kw : r->u_v);
+		if (put_field(lb, sep, f, r))
+			err = ASKUE_ERR_LIMIT;
 		sep = ',';
 	}
 	if (!err && sep == ' ')
 		err = askue_err_set(ASKUE_ERR_INVALID, "line protocol: a reading without fields");
-	if (!err)
-		err = put(lb, " %" PRId64 "\n", r->ts);
+	if (!err && (put_raw(lb, " ", 1) || put_i64(lb, r->ts) || put_raw(lb, "\n", 1)))
+		err = ASKUE_ERR_LIMIT;
+	if (err == ASKUE_ERR_LIMIT)
+		askue_err_set(ASKUE_ERR_LIMIT, "line protocol: buffer of %zu bytes full", lb->cap);
 	if (err) {
 		lb->len = start;
 		if (lb->cap)
 			lb->buf[start] = 0;
+	} else if (lb->len < lb->cap) {
+		lb->buf[lb->len] = 0;
 	}
 	return err;
 }
