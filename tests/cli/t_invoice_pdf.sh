@@ -28,6 +28,19 @@ test_invoice_pdf_usage_and_not_found() {
 	fails 64 "unknown option" askue invoice pdf 1 --bogus x || return 1
 	fails 64 "option '--out' needs a value" askue invoice pdf 1 --out || return 1
 	fails 64 "no file name" askue invoice pdf ../x || return 1
+	fails 64 "expected --period P --dir DIR" askue invoice pdf --period 2026-11 || return 1
+	fails 64 "expected --period P --dir DIR" askue invoice pdf --dir d || return 1
+	fails 64 "expected --period P --dir DIR" askue invoice pdf N --period 2026-11 --dir d ||
+		return 1
+	fails 64 "expected --period P --dir DIR" askue invoice pdf --period 2026-11 --dir d \
+		--out f || return 1
+	fails 64 "--period: .*2026-13" askue invoice pdf --period 2026-13 --dir d || return 1
+	# a period without invoices: nothing written, not an error
+	ok askue --json invoice pdf --period 2026-11 --dir out || return 1
+	jqeq '.written' 0 && jqeq '.failed' 0 && jqeq '.period' 2026-11 || return 1
+	[ -d out ] && [ -z "$(ls out)" ] || fail "out/ not an empty folder" || return 1
+	: >not-a-dir
+	fails 74 "not-a-dir" askue invoice pdf --period 2026-11 --dir not-a-dir/x || return 1
 	fails 66 "invoice 202611-0000000013 not found" askue invoice pdf 202611-0000000013 ||
 		return 1
 	[ ! -e 202611-0000000013.pdf ] || fail "a file for no invoice" || return 1

@@ -121,6 +121,19 @@ test_invoice_pdf_of_a_billed_invoice_with_debt_and_payment() {
 	# the same invoice again: the same bytes; the default file name
 	(cd "$T_TMP" && askue invoice pdf "$num" >/dev/null) || return 1
 	cmp -s "$T_TMP/april.pdf" "$T_TMP/$num.pdf" || fail "not byte-identical" || return 1
+	# the whole period: the same file in the folder
+	ok askue --json invoice pdf --period 2026-04 --dir "$T_TMP/print" || return 1
+	jqeq '.written' 1 && jqeq '.failed' 0 && jqeq '.dir' "$T_TMP/print" || return 1
+	cmp -s "$T_TMP/april.pdf" "$T_TMP/print/$num.pdf" || fail "period file differs" || return 1
+	# A ledger whose invoice does not add up (tampered with here) is refused,
+	# reported by number, and no file is left; the run says it failed.
+	sqlite3 "$ASKUE_HOME/askue.db" "UPDATE invoice SET total_kop = total_kop + 1 WHERE number = '$num'"
+	fails 65 "$num: invoice $num: .* = 127996 kopecks, its total is 127997" \
+		askue invoice pdf --period 2026-04 --dir "$T_TMP/print2" || return 1
+	eq "2026-04: 0 invoices written to $T_TMP/print2, 1 failed" "$OUT" "summary" || return 1
+	[ -z "$(ls "$T_TMP/print2")" ] || fail "a file for a refused invoice" || return 1
+	fails 65 "its total is 127997" askue invoice pdf "$num" --out "$T_TMP/bad.pdf" || return 1
+	[ ! -e "$T_TMP/bad.pdf" ] || fail "bad.pdf written" || return 1
 }
 
 test_invoice_pdf_credit_has_nothing_to_pay() {

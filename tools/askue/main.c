@@ -70,7 +70,7 @@ static const struct cli_command commands[] = {
 	 "--period P --reason TEXT [--date D] [--dry-run]   (differences, then corrections)"},
 	{"billing", "exceptions", cmd_billing_exceptions, "--period P   (not billed, estimated ...)"},
 	{"invoice", "pdf", cmd_invoice_pdf,
-	 "NUMBER [--out FILE]   (the document to pay, with its QR code)"},
+	 "NUMBER [--out FILE] | --period P --dir DIR   (the documents to pay, with QR codes)"},
 	{NULL, "pay", cmd_pay, "ACCOUNT AMOUNT [--date D] [--ref R]   (roubles: 1234.56)"},
 	{NULL, "balance", cmd_balance, "ACCOUNT   (positive: owes; negative: credit)"},
 	{"payments", "import", cmd_payments_import, "FILE.csv   (account,amount,date,ref)"},
