@@ -223,6 +223,9 @@ enum askue_err askue_invoice_pdf_qr_text(const struct askue_invoice_pdf_utility 
 		.name = u->name, .personal_acc = u->settlement_account, .bank_name = u->bank,
 		.bic = u->bic, .corresp_acc = u->correspondent_account, .inn = u->inn, .kpp = u->kpp,
 	};
+	if (d->period.month < 1 || d->period.month > 12)
+		return askue_err_set(ASKUE_ERR_INVALID, "invoice %s: period month %d", d->number,
+		                     d->period.month);
 	/* The address is the card file's: a '|' or a control character in it
 	 * must not cost the subscriber the QR code. */
 	char address[512];
@@ -234,15 +237,12 @@ enum askue_err askue_invoice_pdf_qr_text(const struct askue_invoice_pdf_utility 
 			*c = ' ';
 	char purpose[256];
 	snprintf(purpose, sizeof purpose, "Электроэнергия за %s %d, л/с %s, счёт № %s",
-	         months[(d->period.month - 1) % 12], d->period.year, d->account, d->number);
+	         months[d->period.month - 1], d->period.year, d->account, d->number);
 	struct askue_qr_payment pay = {
 		.has_sum = d->total.kop > 0, .sum = d->total, .purpose = purpose,
 		.pers_acc = d->account, .payer_address = address, .period = d->period,
 		.quitt_id = d->number, .quitt_date = d->issued,
 	};
-	if (d->period.month < 1 || d->period.month > 12)
-		return askue_err_set(ASKUE_ERR_INVALID, "invoice %s: period month %d", d->number,
-		                     d->period.month);
 	return askue_qr_gost_text(&payee, &pay, buf, size, NULL);
 }
 

@@ -241,6 +241,10 @@ static void refused(void **state)
 	assert_int_equal(askue_invoice_pdf_write(&utility, &d, NULL, NULL, path, NULL),
 	                 ASKUE_ERR_LIMIT);
 	d = doc();
+	d.period.month = 0;
+	assert_int_equal(askue_invoice_pdf_write(&utility, &d, NULL, NULL, path, NULL),
+	                 ASKUE_ERR_INVALID);
+	d = doc();
 	assert_int_equal(askue_invoice_pdf_write(&utility, &d, "/nonexistent/font.ttf", NULL, path,
 	                                         NULL), ASKUE_ERR_IO);
 	assert_int_equal(access(path, F_OK), -1);
