@@ -440,9 +440,9 @@ static struct point find_point(const struct askue_bill_segment *s, int r, int64_
 	return best;
 }
 
-/* A wrap of the register between two values is plausible when the
- * consumption across it is at most rollover_wh_per_day_max per day
- * (at least one day). */
+/* A wrap of the register between two values (to < from) is plausible when
+ * the consumption across it is shorter than the way back (from - to) and
+ * at most rollover_wh_per_day_max per day (at least one day). */
 static int wrap_plausible(const struct calc *c, const struct askue_bill_segment *s, int64_t from,
                           int64_t to, int64_t seconds)
 {
@@ -450,7 +450,8 @@ static int wrap_plausible(const struct calc *c, const struct askue_bill_segment 
 	if (from > s->capacity_wh)
 		return 0;
 	int64_t across = s->capacity_wh - from + to;
-	return (__int128)across <= (__int128)c->in->params.rollover_wh_per_day_max * days;
+	return across < from - to &&
+	       (__int128)across <= (__int128)c->in->params.rollover_wh_per_day_max * days;
 }
 
 /* The value at t from a reading exactly then, or interpolated between the

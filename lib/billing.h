@@ -22,8 +22,9 @@
  *    else ESTIMATED (below). A start that cannot be found at all leaves the
  *    segment unbilled (exception NO_READINGS).
  *  - consumption = end - start. end < start on a measured start: a rollover
- *    at the meter's capacity when (capacity - start + end) is at most
- *    params.rollover_wh_per_day_max per day of the segment (billed, noted),
+ *    at the meter's capacity when (capacity - start + end) is shorter than
+ *    the way back (start - end) and at most params.rollover_wh_per_day_max
+ *    per day of the segment (billed, noted),
  *    else the register went BACKWARDS: that register of that segment is
  *    billed 0 and reported. end < start on an ESTIMATED start (the previous
  *    invoice estimated too much) is a true-up: negative consumption, billed

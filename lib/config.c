@@ -132,7 +132,8 @@ static const struct setting settings[] = {
 	  "change when readings lie this close on both sides, else pro rata by days"),
 	I("billing", "rollover_kwh_per_day", billing_rollover_kwh_per_day, "1000", 1, 1000000,
 	  "a register lower at the end than at the start rolled over at its capacity when that "
-	  "means at most this many kWh a day; otherwise it went backwards (not billed)"),
+	  "means at most this many kWh a day and less than the way back; otherwise it went "
+	  "backwards (not billed)"),
 	S("jobs", "client_id", jobs_client_id, "askue-jobs",
 	  "MQTT client id prefix of the jobs (the job's name is appended: askue-jobs-stale)"),
 	S("jobs", "username", jobs_username, "askue-jobs", "MQTT user (role jobs: askue/alerts/#)"),

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <glob.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -712,6 +714,277 @@ static void bad_input_and_determinism(void **state)
 	assert_string_equal(res.lines[0].note, first.note);
 }
 
+/* ---- cases as data: tests/unit/billing/NAME.case -----------------------
+ * One directive a line ('#' starts a comment; instants are local UTC+3):
+ *   period YYYY-MM
+ *   version FROM TARIFF ZONE=RUB[/RUB/RUB].. [bands KWH[,KWH]]
+ *   meter SERIAL ZONES [capacity KWH] [installed DATE KWH[,..]]
+ *         [removed DATE KWH[,..]] [overdue]
+ *   reading SERIAL DATE HOUR KWH[,..]   (1.8.0; or T1,T2[,T3] on a zoned meter)
+ *   previous SERIAL DATE HOUR KWH[,..] [estimated]
+ *   history YYYY-MM DAYS measured|average|norm KWH[,..]  (one value: 1.8.0)
+ *   norm KWH
+ *   expect line ZONE KWH PRICE AMOUNT [band N] [how H]
+ *   expect charges AMOUNT | expect lines N | expect exception KIND
+ * Every expected number is worked out by hand in the case's comments. */
+
+struct bcase {
+	struct askue_bill_input in;
+	struct askue_bill_version v[ASKUE_BILL_VERSIONS_MAX];
+	struct askue_bill_segment s[ASKUE_BILL_SEGMENTS_MAX];
+	struct askue_bill_reading r[ASKUE_BILL_SEGMENTS_MAX][64];
+	struct askue_bill_history h[ASKUE_BILL_HISTORY_MAX];
+	int computed, line;
+};
+
+static void case_fail(const char *path, int line, const char *what, const char *arg)
+{
+	fail_msg("%s:%d: %s '%s'", path, line, what, arg ? arg : "");
+}
+
+static int64_t kwh_of(const char *path, int line, const char *s)
+{
+	struct askue_energy e;
+	if (!s || askue_energy_parse_kwh(s, &e))
+		case_fail(path, line, "kWh", s);
+	return e.wh;
+}
+
+static struct askue_date date_of(const char *path, int line, const char *s)
+{
+	struct askue_date d;
+	if (!s || askue_date_parse(s, &d))
+		case_fail(path, line, "date", s);
+	return d;
+}
+
+/* "KWH" (1.8.0) or "T1,T2[,T3]" (1.8.0 = their sum). */
+static struct askue_bill_reading regs_of(const char *path, int line, int64_t ts, char *s)
+{
+	struct askue_bill_reading r = {.ts = ts};
+	char *save = NULL;
+	int n = 0;
+	int64_t v[ASKUE_ZONES_MAX + 1];
+	for (char *p = strtok_r(s, ",", &save); p && n <= ASKUE_ZONES_MAX; p = strtok_r(NULL, ",", &save))
+		v[n++] = kwh_of(path, line, p);
+	r.mask = n == 1 ? 1u : (2u << n) - 1;
+	for (int i = 0; i < n; i++) {
+		r.wh[n == 1 ? 0 : i + 1] = v[i];
+		if (n > 1)
+			r.wh[0] += v[i];
+	}
+	return r;
+}
+
+static struct askue_bill_segment *seg_named(struct bcase *c, const char *path, int line,
+                                            const char *serial)
+{
+	for (int i = 0; i < c->in.n_segments; i++)
+		if (!strcmp(c->s[i].serial, serial))
+			return &c->s[i];
+	case_fail(path, line, "no meter", serial);
+	return NULL;
+}
+
+static void case_version(struct bcase *c, const char *path, int line, char **tok, int n)
+{
+	struct askue_bill_version *v = &c->v[c->in.n_versions++];
+	v->from = date_of(path, line, tok[1]);
+	v->from_ts = (int64_t)v->from.days * 86400 - 3 * 3600;
+	snprintf(v->tariff, sizeof v->tariff, "%s", tok[2]);
+	for (int i = 3; i < n; i++) {
+		if (!strcmp(tok[i], "bands") && i + 1 < n) {
+			char *save = NULL;
+			v->n_bands = 1;
+			for (char *p = strtok_r(tok[++i], ",", &save); p; p = strtok_r(NULL, ",", &save))
+				v->band_upto_wh[v->n_bands++ - 1] = kwh_of(path, line, p);
+			continue;
+		}
+		char *eq = strchr(tok[i], '=');
+		if (!eq)
+			case_fail(path, line, "expected ZONE=PRICE", tok[i]);
+		*eq = '\0';
+		int z = v->n_zones++;
+		snprintf(v->zones[z].name, sizeof v->zones[z].name, "%s", tok[i]);
+		v->zones[z].idx = strcmp(tok[i], "all") ? z + 1 : 0;
+		v->price_from[z] = v->from;
+		char *save = NULL;
+		int b = 0;
+		for (char *p = strtok_r(eq + 1, "/", &save); p && b < ASKUE_BILL_BANDS_MAX;
+		     p = strtok_r(NULL, "/", &save))
+			if (askue_price_parse(p, &v->price[z][b++]))
+				case_fail(path, line, "price", p);
+		/* as the loader does: an unchanged price keeps its row's date */
+		const struct askue_bill_version *pv = v > c->v ? v - 1 : NULL;
+		if (pv && z < pv->n_zones && !strcmp(pv->zones[z].name, v->zones[z].name) &&
+		    !memcmp(pv->price[z], v->price[z], sizeof v->price[z]))
+			v->price_from[z] = pv->price_from[z];
+	}
+}
+
+static void case_meter(struct bcase *c, const char *path, int line, char **tok, int n)
+{
+	int i = c->in.n_segments++;
+	struct askue_bill_segment *s = &c->s[i];
+	snprintf(s->serial, sizeof s->serial, "%s", tok[1]);
+	s->zones = atoi(tok[2]);
+	s->capacity_wh = INT64_C(1000000000);
+	s->installed = day(2000, 1, 1);
+	s->installed_ts = (int64_t)s->installed.days * 86400 - 3 * 3600;
+	s->readings = c->r[i];
+	for (int k = 3; k < n; k++) {
+		if (!strcmp(tok[k], "capacity") && k + 1 < n) {
+			s->capacity_wh = kwh_of(path, line, tok[++k]);
+		} else if (!strcmp(tok[k], "installed") && k + 2 < n) {
+			s->installed = date_of(path, line, tok[++k]);
+			s->installed_ts = (int64_t)s->installed.days * 86400 - 3 * 3600;
+			s->at_install = regs_of(path, line, s->installed_ts, tok[++k]);
+		} else if (!strcmp(tok[k], "removed") && k + 2 < n) {
+			s->has_removed = 1;
+			s->removed = date_of(path, line, tok[++k]);
+			s->removed_ts = (int64_t)s->removed.days * 86400 - 3 * 3600;
+			s->at_removal = regs_of(path, line, s->removed_ts, tok[++k]);
+		} else if (!strcmp(tok[k], "overdue")) {
+			s->verification_overdue = 1;
+		} else {
+			case_fail(path, line, "meter option", tok[k]);
+		}
+	}
+}
+
+static void case_expect(struct bcase *c, const char *path, int line, char **tok, int n)
+{
+	if (!c->computed) {
+		if (askue_bill_compute(&c->in, &res))
+			fail_msg("%s:%d: askue_bill_compute: %s", path, line, askue_err_msg());
+		c->computed = 1;
+	}
+	struct askue_money m;
+	if (!strcmp(tok[1], "charges")) {
+		if (n < 3 || askue_money_parse(tok[2], &m) || m.kop != res.charges.kop)
+			fail_msg("%s:%d: charges %" PRId64 " kop", path, line, res.charges.kop);
+	} else if (!strcmp(tok[1], "lines")) {
+		if (n < 3 || atoi(tok[2]) != res.n_lines)
+			fail_msg("%s:%d: %d lines", path, line, res.n_lines);
+	} else if (!strcmp(tok[1], "exception")) {
+		int found = 0;
+		for (int i = 0; i < res.n_ex; i++)
+			found |= !strcmp(askue_bill_exception_name(res.ex[i].kind), tok[2]);
+		if (!found)
+			fail_msg("%s:%d: no exception %s", path, line, tok[2]);
+	} else if (!strcmp(tok[1], "line") && n >= 6) {
+		struct askue_price p;
+		int64_t wh = kwh_of(path, line, tok[3]);
+		if (askue_price_parse(tok[4], &p) || askue_money_parse(tok[5], &m))
+			case_fail(path, line, "price or amount", tok[4]);
+		int band = 0;
+		const char *how = "measured";
+		for (int k = 6; k + 1 < n; k += 2) {
+			if (!strcmp(tok[k], "band"))
+				band = atoi(tok[k + 1]);
+			else if (!strcmp(tok[k], "how"))
+				how = tok[k + 1];
+		}
+		int found = 0;
+		for (int i = 0; i < res.n_lines && !found; i++) {
+			const struct askue_bill_line *l = &res.lines[i];
+			found = !strcmp(l->zone, tok[2]) && l->wh == wh && l->price.micro_rub == p.micro_rub &&
+			        l->amount.kop == m.kop && l->band == band &&
+			        !strcmp(askue_bill_how_name(l->how), how);
+		}
+		if (!found) {
+			for (int i = 0; i < res.n_lines; i++)
+				print_message("  line %s %" PRId64 " Wh %" PRId64 " %" PRId64 " kop band %d %s\n",
+				              res.lines[i].zone, res.lines[i].wh, res.lines[i].price.micro_rub,
+				              res.lines[i].amount.kop, res.lines[i].band,
+				              askue_bill_how_name(res.lines[i].how));
+			fail_msg("%s:%d: no such line", path, line);
+		}
+	} else {
+		case_fail(path, line, "expect what", tok[1]);
+	}
+}
+
+static void case_directive(struct bcase *c, const char *path, int line, char **tok, int n)
+{
+	if (!strcmp(tok[0], "period") && n == 2) {
+		struct askue_period p;
+		if (askue_period_parse(tok[1], &p))
+			case_fail(path, line, "period", tok[1]);
+		c->in = period(p.year, p.month);
+		c->in.segments = c->s, c->in.versions = c->v, c->in.history = c->h;
+	} else if (!strcmp(tok[0], "version") && n >= 4) {
+		case_version(c, path, line, tok, n);
+	} else if (!strcmp(tok[0], "meter") && n >= 3) {
+		case_meter(c, path, line, tok, n);
+	} else if ((!strcmp(tok[0], "reading") || !strcmp(tok[0], "previous")) && n >= 5) {
+		struct askue_bill_segment *s = seg_named(c, path, line, tok[1]);
+		int64_t ts = (int64_t)date_of(path, line, tok[2]).days * 86400 - 3 * 3600 +
+		             (int64_t)atoi(tok[3]) * 3600;
+		struct askue_bill_reading r = regs_of(path, line, ts, tok[4]);
+		if (tok[0][0] == 'p') {
+			s->has_previous = 1, s->previous = r;
+			s->previous_estimated = n > 5 && !strcmp(tok[5], "estimated");
+		} else {
+			if (s->n_readings == 64)
+				case_fail(path, line, "more than 64 readings of", tok[1]);
+			c->r[s - c->s][s->n_readings++] = r;
+		}
+	} else if (!strcmp(tok[0], "history") && n == 5) {
+		struct askue_bill_history *h = &c->h[c->in.n_history++];
+		struct askue_bill_reading r = regs_of(path, line, 0, tok[4]);
+		if (askue_period_parse(tok[1], &h->period) || askue_bill_how_parse(tok[3], &h->how))
+			case_fail(path, line, "history", tok[1]);
+		h->days = atoi(tok[2]);
+		for (int i = 0; i < ASKUE_BILL_REGISTERS; i++)
+			h->wh[i] = (r.mask == 1 || i > 0) ? r.wh[i] : 0;
+	} else if (!strcmp(tok[0], "norm") && n == 2) {
+		c->in.norm_wh_month = kwh_of(path, line, tok[1]);
+	} else if (!strcmp(tok[0], "expect") && n >= 3) {
+		case_expect(c, path, line, tok, n);
+	} else {
+		case_fail(path, line, "unknown directive", tok[0]);
+	}
+}
+
+static void run_case(const char *path)
+{
+	static struct bcase c;
+	memset(&c, 0, sizeof c);
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	char buf[512];
+	int line = 0;
+	while (fgets(buf, sizeof buf, f)) {
+		line++;
+		char *hash = strchr(buf, '#'), *tok[24], *save = NULL;
+		if (hash)
+			*hash = '\0';
+		int n = 0;
+		for (char *p = strtok_r(buf, " \t\r\n", &save); p && n < 24;
+		     p = strtok_r(NULL, " \t\r\n", &save))
+			tok[n++] = p;
+		if (n)
+			case_directive(&c, path, line, tok, n);
+	}
+	fclose(f);
+	if (!c.computed)
+		fail_msg("%s: expects nothing", path);
+}
+
+static void cases(void **state)
+{
+	(void)state;
+	glob_t g;
+	assert_int_equal(glob("tests/unit/billing/*.case", 0, NULL, &g), 0);
+	assert_true(g.gl_pathc >= 1);
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		print_message("case %s\n", g.gl_pathv[i]);
+		run_case(g.gl_pathv[i]);
+	}
+	globfree(&g);
+}
+
 /* The [billing] settings' defaults are the rules' numbers. */
 static void params_from_config(void **state)
 {
@@ -748,6 +1021,7 @@ int main(void)
 		cmocka_unit_test(no_tariff_no_meter),
 		cmocka_unit_test(bad_input_and_determinism),
 		cmocka_unit_test(params_from_config),
+		cmocka_unit_test(cases),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
