@@ -54,7 +54,15 @@ struct run {
 	char *batch;
 	size_t batch_len, batch_points;
 	struct askue_influx *ix;
+	double query_s, write_s; /* time spent in InfluxDB's query and writes */
 };
+
+static double mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static void run_free(struct run *r)
 {
@@ -236,7 +244,9 @@ static enum askue_err stream_readings(struct run *r)
 	         "SELECT ai_wh, t1_wh, t2_wh, t3_wh, meter FROM reading"
 	         " WHERE time >= %llds AND time <= %llds",
 	         (long long)r->start, (long long)r->end);
+	double t0 = mono_s();
 	enum askue_err err = askue_influx_query_stream(r->ix, q, CHUNK_ROWS, on_series, r);
+	r->query_s += mono_s() - t0;
 	if (err)
 		askue_err_prefix("rollup %s: readings: ", r->day_s);
 	return err;
@@ -388,8 +398,10 @@ static enum askue_err flush(struct run *r)
 	if (!r->batch_len)
 		return ASKUE_OK;
 	enum askue_err err = ASKUE_OK;
+	double t0 = mono_s();
 	if (!r->ctx->dry_run)
 		err = askue_influx_write_split(r->ix, r->batch, r->batch_len, on_refused, r, NULL);
+	r->write_s += mono_s() - t0;
 	r->batch_len = 0;
 	r->batch_points = 0;
 	if (err)
@@ -527,15 +539,11 @@ static void report_day(struct run *r, double seconds)
 	cJSON_AddNumberToObject(o, "refused", (double)r->refused);
 	cJSON_AddNumberToObject(o, "rows_without_total", (double)r->rows_without_total);
 	cJSON_AddNumberToObject(o, "seconds", (double)(int64_t)(seconds * 1000) / 1000.0);
+	cJSON_AddNumberToObject(o, "query_seconds", (double)(int64_t)(r->query_s * 1000) / 1000.0);
+	cJSON_AddNumberToObject(o, "write_seconds", (double)(int64_t)(r->write_s * 1000) / 1000.0);
 	cJSON_AddItemToArray(arr, o);
 }
 
-static double mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 enum askue_err job_rollup_day(struct job_ctx *ctx, struct askue_date day)
 {
