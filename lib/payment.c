@@ -182,7 +182,7 @@ static enum askue_err settle_credit(struct askue_ledger *l, struct item *credit,
 static const char paid_sql[] =
 	"SELECT i.id, i.number, i.period, i.due, s.account FROM invoice i"
 	" JOIN subscriber s ON s.id = i.subscriber_id"
-	" WHERE i.subscriber_id = ?1 AND i.status = 'current' AND NOT EXISTS ("
+	" WHERE i.subscriber_id = ?1 AND +i.status = 'current' AND NOT EXISTS ("
 	"  SELECT 1 FROM posting p"
 	"  LEFT JOIN correction c ON c.id = p.correction_id"
 	"  LEFT JOIN invoice pi ON pi.id = COALESCE(p.invoice_id, c.invoice_id)"

@@ -405,6 +405,7 @@ const char *const askue_schema_migrations[] = {
 	"  created INTEGER NOT NULL\n"
 	") STRICT;\n"
 	"CREATE INDEX payment_subscriber ON payment(subscriber_id, date);\n"
+	"CREATE INDEX posting_payment ON posting(payment_id) WHERE payment_id IS NOT NULL;\n"
 	"CREATE TABLE payment_suspense (\n"
 	"  id INTEGER PRIMARY KEY,\n"
 	"  source TEXT NOT NULL,\n"
