@@ -18,9 +18,9 @@
 
 /* What one segment contributes, per register. */
 struct reg_use {
-	int billed;                /* a determinant was found (else no readings) */
 	int64_t wh;                /* billed consumption of the segment */
 	int64_t part[NVER];        /* wh split over the versions */
+	int billed;                /* a determinant was found (else no readings) */
 	int prorata;               /* the split was by days */
 	enum askue_bill_how how;   /* MEASURED, or the estimation method */
 	int verification;

@@ -395,7 +395,7 @@ enum askue_err askue_tariff_band(struct askue_ledger *l, const char *name, struc
                                  const struct askue_band_prices *prices, int n_prices)
 {
 	struct askue_tariff t;
-	int idx[ASKUE_ZONES_MAX];
+	int idx[ASKUE_ZONES_MAX] = {0};
 	enum askue_err err = askue_tariff_get(l, name, &t);
 	if (err || (err = band_check(&t, upto_wh, n_limits, prices, n_prices, idx)))
 		return err;
