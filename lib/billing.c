@@ -522,7 +522,8 @@ static int start_value(const struct calc *c, const struct seg_ctx *x, int r,
 	const struct askue_bill_segment *s = x->s;
 	unsigned bit = 1u << r;
 	*trueup = 0;
-	if (s->has_previous && (s->previous.mask & bit)) {
+	/* the previous invoice's end, unless the meter came (back) after it */
+	if (s->has_previous && (s->previous.mask & bit) && s->previous.ts >= s->installed_ts) {
 		d->start_ts = s->previous.ts;
 		d->start_wh = s->previous.wh[r];
 		d->start_how = ASKUE_BILL_SRC_PREVIOUS;

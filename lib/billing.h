@@ -10,7 +10,8 @@
  * removal. Per register (r0 = 1.8.0 for a one-zone tariff, r1..r3 = T1..T3
  * for a multi-zone one: zone idx n is billed from register n):
  *  - start value: the previous invoice's end value for this meter (periods
- *    chain without a gap; an estimated end trues up by itself), else the
+ *    chain without a gap; an estimated end trues up by itself) unless the
+ *    meter was installed (again) after that value's instant, else the
  *    installation reading when installed inside the period, else the value
  *    at the period's start;
  *  - end value: the removal reading when removed inside the period, else the

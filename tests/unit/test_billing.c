@@ -247,6 +247,14 @@ static void meter_exchange(void **state)
 	assert_int_equal(d->start_ts, s[1].installed_ts);
 	assert_int_equal(d->end_how, ASKUE_BILL_SRC_READING);
 	assert_int_equal(d->wh, 95250);
+
+	/* NEW had served this subscriber before and was billed then: an older
+	 * invoice's end value does not start the new installation. */
+	s[1].has_previous = 1;
+	s[1].previous = R1(at(2026, 1, 1, 0), 70000);
+	compute(&in);
+	assert_int_equal(det("NEW", 0)->start_how, ASKUE_BILL_SRC_INSTALLATION);
+	line_is(0, 0, 215250, RUB(6, 12), 131733, 0, ASKUE_BILL_MEASURED);
 }
 
 /* The price rises from 5.00 to 6.00 RUB/kWh on 2026-03-16.
