@@ -182,3 +182,38 @@ test_corrected_row_closes_its_suspense() {
 	ok askue --json payments suspense && jqeq length 0 || return 1
 	ok askue --json payments suspense --all && jqeq '.[0].status' assigned && jqeq '.[0].payment' 1
 }
+
+posted_at_least() { [ "$(sql 'SELECT count(*) FROM payment' 2>/dev/null || echo 0)" -ge "$1" ]; }
+
+# Killed with SIGKILL in the middle of a file: whole rows posted (a payment,
+# its posting and its event together), none half; the rerun posts the rest
+# and the file's total is on the accounts exactly once.
+test_import_killed_midway_then_rerun_completes() {
+	{
+		echo "name,address,date"
+		for i in $(seq 1 20); do echo "Абонент $i,ул. Тестовая $i,2026-01-01"; done
+	} >"$T_TMP/subs.csv"
+	ok askue import subscribers "$T_TMP/subs.csv" || return 1
+	sql "SELECT account FROM subscriber ORDER BY id" >"$T_TMP/accounts"
+	awk 'NR == FNR { acc[n++] = $1; next }
+	     END { print "account,amount,date,ref";
+	           for (i = 0; i < 6000; i++) printf "%s,%d.%02d,2026-02-%02d,K-%05d\n", acc[i % n], 1 + i % 997, i % 100, 1 + i % 28, i }' \
+		"$T_TMP/accounts" /dev/null >"$T_TMP/big.csv"
+	# sum of amounts, computed apart from askue: kopecks of each row
+	want=$(awk -F, 'NR > 1 { split($2, a, "."); s += a[1] * 100 + a[2] } END { print s }' "$T_TMP/big.csv")
+	"$ASKUE_BUILD/askue" payments import "$T_TMP/big.csv" >/dev/null 2>&1 &
+	pid=$!
+	wait_for 60 posted_at_least 1000 ||
+		die "the import posted nothing in 60 s"
+	kill -9 $pid
+	wait $pid 2>/dev/null
+	n=$(sql 'SELECT count(*) FROM payment')
+	[ "$n" -lt 6000 ] || die "the import finished before it was killed ($n rows)"
+	eq 0 $((n % 500)) "payments after the kill ($n) in whole batches" || return 1
+	eq "$n" "$(sql "SELECT count(*) FROM posting WHERE kind = 'payment'")" "postings" || return 1
+	eq "$n" "$(sql "SELECT count(*) FROM event WHERE type = 'payment_taken'")" "events" || return 1
+	ok askue --json payments import "$T_TMP/big.csv" || return 1
+	jqeq .posted $((6000 - n)) && jqeq .duplicates "$n" && jqeq .suspended 0 || return 1
+	eq 6000 "$(sql 'SELECT count(*) FROM payment')" "payments" || return 1
+	eq "-$want" "$(sql 'SELECT sum(amount_kop) FROM posting')" "the accounts' total"
+}
