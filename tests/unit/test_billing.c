@@ -722,6 +722,67 @@ static void bad_input_and_determinism(void **state)
 	assert_string_equal(res.lines[0].note, first.note);
 }
 
+/* Two years of a meter that falls silent for spells of one to five months
+ * (seeded, reproducible), billed month after month as the job does: the
+ * previous invoice's end values start the next, the invoices are the
+ * history. Estimates come and go, but once the meter reports at a period's
+ * end, everything billed adds up exactly to the register's climb. */
+static void chain_conserves_energy(void **state)
+{
+	(void)state;
+	static struct askue_bill_reading r[2][80];
+	struct askue_bill_history h[ASKUE_BILL_HISTORY_MAX];
+	struct askue_bill_version v = one_zone(day(2020, 1, 1), RUB(5, 0));
+	struct askue_bill_segment s = meter("CHAIN", 1);
+	s.installed = day(2024, 12, 1), s.installed_ts = at(2024, 12, 1, 0);
+	s.at_install = R1(s.installed_ts, 1000000);
+	uint32_t seed = 12345;
+	int64_t reg = 1000000, billed = 0, first_value = reg;
+	int silent_left = 0, n_hist = 0, estimated_periods = 0, norm_periods = 0;
+	for (int m = 0; m < 24; m++) {
+		struct askue_bill_input in = period(2025 + m / 12, 1 + m % 12);
+		struct askue_bill_reading *rr = r[m % 2];
+		int n = 0;
+		if (silent_left == 0 && m > 0 && m < 22) {
+			seed = seed * 1103515245u + 12345u;
+			if ((seed >> 16) % 4 == 0)
+				silent_left = 1 + (int)((seed >> 8) % 5);
+			if (silent_left > 22 - m)
+				silent_left = 22 - m; /* the last periods end measured */
+		}
+		for (int d = 0; d <= in.end.days - in.first.days; d++) {
+			seed = seed * 1103515245u + 12345u;
+			int64_t ts = in.start_ts + (int64_t)d * 86400;
+			if (!silent_left || d == 0)
+				rr[n++] = R1(ts, reg); /* a silent spell starts after the 1st */
+			if (d < in.end.days - in.first.days)
+				reg += 3000 + (seed >> 16) % 9000; /* 3..12 kWh a day */
+		}
+		s.readings = rr, s.n_readings = n;
+		in.segments = &s, in.n_segments = 1, in.versions = &v, in.n_versions = 1;
+		in.history = h + (n_hist > 12 ? n_hist - 12 : 0);
+		in.n_history = n_hist > 12 ? 12 : n_hist;
+		in.norm_wh_month = 150000;
+		compute(&in);
+		assert_int_equal(res.n_lines, 1);
+		billed += res.wh;
+		estimated_periods += res.estimated;
+		norm_periods += res.how == ASKUE_BILL_NORM;
+		const struct askue_bill_determinant *d = det("CHAIN", 0);
+		s.has_previous = 1;
+		s.previous = R1(d->end_ts, d->end_wh);
+		s.previous_estimated = d->end_how == ASKUE_BILL_SRC_ESTIMATED;
+		h[n_hist++] = (struct askue_bill_history){in.period, res.days, {res.wh}, res.how};
+		if (silent_left)
+			silent_left--;
+	}
+	/* the seed gives silent spells, one long enough for the norm */
+	assert_true(estimated_periods >= 3);
+	assert_true(norm_periods >= 1);
+	assert_false(res.estimated);
+	assert_int_equal(billed, reg - first_value);
+}
+
 /* ---- cases as data: tests/unit/billing/NAME.case -----------------------
  * One directive a line ('#' starts a comment; instants are local UTC+3):
  *   period YYYY-MM
@@ -1030,6 +1091,7 @@ int main(void)
 		cmocka_unit_test(bad_input_and_determinism),
 		cmocka_unit_test(params_from_config),
 		cmocka_unit_test(cases),
+		cmocka_unit_test(chain_conserves_energy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
