@@ -409,27 +409,13 @@ static enum askue_err flush(struct run *r)
 	return err;
 }
 
-/* The register values at the start and end of D (docs/rollup.md): the
- * newest reading at or before each midnight. */
-static int day_bounds(const struct mrec *m, int64_t start, struct askue_rollup_regs *s,
-                      struct askue_rollup_regs *e)
-{
-	*e = m->has_end ? m->end : m->day.last;
-	if (m->day.readings && m->day.first.ts == start)
-		*s = m->day.first;
-	else if (m->has_prev)
-		*s = m->prev;
-	else
-		*s = m->day.readings ? m->day.first : m->end;
-	return m->has_prev || (m->day.readings && m->day.first.ts == start);
-}
-
 static enum askue_err daily_point(struct run *r, const struct mrec *m)
 {
-	struct askue_rollup_regs s, e;
-	int known = day_bounds(m, r->start, &s, &e);
-	struct askue_rollup_consumption c = askue_rollup_consumed(&s, &e, m->capacity_wh);
-	int estimated = !known || c.backwards_mask;
+	struct askue_rollup_daily d = askue_rollup_daily(&m->day, m->has_prev ? &m->prev : NULL,
+	                                                 m->has_end ? &m->end : NULL, r->start,
+	                                                 m->capacity_wh);
+	struct askue_rollup_consumption c = d.c;
+	int estimated = d.estimated;
 	r->estimated += estimated;
 	r->backwards += c.backwards_mask != 0;
 	char esc[4 * ASKUE_SERIAL_BYTES_MAX + 1], line[TAGS_BYTES_MAX + 512];
@@ -455,9 +441,50 @@ static enum askue_err daily_point(struct run *r, const struct mrec *m)
 	return ASKUE_OK;
 }
 
+/* A fingerprint of the day's last readings in meter_day: sums of the
+ * columns (exact in a double: 500,000 x 10^9 < 2^53). */
+static enum askue_err last_sums(struct run *r, double out[6])
+{
+	static const char sql[] =
+		"SELECT count(*), total(last_ts), total(last_r0_wh), total(last_r1_wh),"
+		" total(last_r2_wh), total(last_r3_wh) FROM meter_day WHERE day = ?";
+	sqlite3_stmt *st;
+	enum askue_err err = askue_ledger_stmt(r->ctx->l, sql, &st);
+	if (err)
+		return err;
+	sqlite3_bind_text(st, 1, r->day_s, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	for (int i = 0; i < 6; i++)
+		out[i] = rc == SQLITE_ROW ? sqlite3_column_double(st, i) : 0;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? ASKUE_OK : askue_ledger_fail(r->ctx->l, rc, "rollup: meter_day");
+}
+
+/* The next day's start values are this day's last readings: when they
+ * changed (late readings, a first rollup after the next day's), the next
+ * day, if rolled up, is marked for a redo. */
+static enum askue_err mark_next(struct run *r, const double before[6])
+{
+	static const char sql[] = "UPDATE rollup_day SET done = 0 WHERE day = ?";
+	double after[6];
+	enum askue_err err = last_sums(r, after);
+	if (err || !memcmp(before, after, sizeof after))
+		return err;
+	char next[ASKUE_DATE_BUF];
+	askue_date_format(askue_date_add_days(r->day, 1), next);
+	sqlite3_stmt *st;
+	if ((err = askue_ledger_stmt(r->ctx->l, sql, &st)))
+		return err;
+	sqlite3_bind_text(st, 1, next, -1, SQLITE_TRANSIENT);
+	return askue_ledger_step_done(r->ctx->l, st, "rollup: rollup_day");
+}
+
 static enum askue_err each_meter(struct run *r)
 {
-	enum askue_err err = clear_day(r);
+	double before[6];
+	enum askue_err err = last_sums(r, before);
+	if (!err)
+		err = clear_day(r);
 	for (size_t i = 0; i < r->n && !err; i++) {
 		struct mrec *m = &r->m[i];
 		int data = m->day.readings > 0 || m->has_end;
@@ -481,6 +508,8 @@ static enum askue_err each_meter(struct run *r)
 	}
 	if (!err)
 		err = flush(r);
+	if (!err)
+		err = mark_next(r, before);
 	return err;
 }
 

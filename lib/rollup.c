@@ -88,3 +88,24 @@ struct askue_rollup_consumption askue_rollup_consumed(const struct askue_rollup_
 	}
 	return c;
 }
+
+struct askue_rollup_daily askue_rollup_daily(const struct askue_rollup_day *day,
+                                             const struct askue_rollup_regs *prev,
+                                             const struct askue_rollup_regs *at_end,
+                                             int64_t start, int64_t capacity_wh)
+{
+	assert(day->readings > 0 || at_end);
+	const struct askue_rollup_regs *s, *e = at_end ? at_end : &day->last;
+	int known = 1;
+	if (day->readings && day->first.ts == start)
+		s = &day->first;
+	else if (prev)
+		s = prev;
+	else {
+		s = day->readings ? &day->first : at_end;
+		known = 0;
+	}
+	struct askue_rollup_daily d = {.c = askue_rollup_consumed(s, e, capacity_wh)};
+	d.estimated = !known || d.c.backwards_mask;
+	return d;
+}

@@ -100,4 +100,22 @@ struct askue_rollup_consumption askue_rollup_consumed(const struct askue_rollup_
                                                       const struct askue_rollup_regs *end,
                                                       int64_t capacity_wh);
 
+/* The consumption of local day [start, end) for the `daily` measurement
+ * (docs/rollup.md): the register value at each midnight is the newest
+ * reading at or before it — at the start, the day's first reading when it
+ * is at exactly start, else prev (the last reading before the day, NULL
+ * when unknown); at the end, at_end (a reading at exactly end, NULL when
+ * none), else the day's last reading. day may be empty (readings 0) when
+ * at_end is given. With no start value known, the day's own first reading
+ * (or at_end) stands in and the result is estimated. A register that went
+ * backwards is left out and makes it estimated too. */
+struct askue_rollup_daily {
+	struct askue_rollup_consumption c;
+	int estimated;
+};
+struct askue_rollup_daily askue_rollup_daily(const struct askue_rollup_day *day,
+                                             const struct askue_rollup_regs *prev,
+                                             const struct askue_rollup_regs *at_end,
+                                             int64_t start, int64_t capacity_wh);
+
 #endif

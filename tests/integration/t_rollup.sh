@@ -128,3 +128,24 @@ test_rollup_refuses_when_influx_is_down() {
 	fails 74 "rollup 2026-11-10: readings" askue job rollup --date 2026-11-10 || return 1
 	eq 0 "$(db "SELECT count(*) FROM rollup_day")" "nothing recorded"
 }
+
+# A late reading for a day already rolled up: redoing that day marks the
+# next one (whose start value it is) for a redo.
+test_rollup_redo_marks_the_next_day() {
+	ru_up
+	ok askue job rollup --date 2026-11-09 && ok askue job rollup --date 2026-11-10 || return 1
+	printf 'reading,meter=R1 ai_wh=1000800i %s\n' "$(msk '2026-11-09 23:00')" | write_lines
+	ok askue job rollup --date 2026-11-09 || return 1
+	eq 0 "$(db "SELECT done FROM rollup_day WHERE day = '2026-11-10'")" "10.11 marked" || return 1
+	# a redo that changes no last reading marks nothing
+	db "UPDATE rollup_day SET done = 1 WHERE day = '2026-11-10'"
+	ok askue job rollup --date 2026-11-09 || return 1
+	eq 1 "$(db "SELECT done FROM rollup_day WHERE day = '2026-11-10'")" "10.11 not marked" || return 1
+	# 10.11 again: 1010.250 - 1000.800 = 9,450 Wh
+	ok askue job rollup --date 2026-11-10 || return 1
+	OUT=$(daily_of R1)
+	jqeq ".results[0].series[0].values | map(select(.[0] == $D0))[0][1]" 9450 || return 1
+	# 09.11: from its first reading (nothing before): 1000.800 - 1000.000, estimated
+	jqeq ".results[0].series[0].values | map(select(.[0] == $D0 - 86400))[0] | .[1], .[4]" "800
+true"
+}

@@ -174,12 +174,61 @@ static void consumption(void **state)
 	assert_int_equal(c.wh[0], 500);
 }
 
+/* Day [86400, 172800). */
+static void daily_rule(void **state)
+{
+	(void)state;
+	const int64_t S = 86400;
+	struct askue_rollup_day d = {0};
+	struct askue_rollup_regs r1 = R(S + 3600, 1500, -1, -1), r2 = R(S + 80000, 4000, -1, -1);
+	askue_rollup_fold(&d, &r1);
+	askue_rollup_fold(&d, &r2);
+	struct askue_rollup_regs prev = R(S - 600, 1000, -1, -1);
+	/* newest at or before each midnight: 4000 (last) - 1000 (prev) = 3000 */
+	struct askue_rollup_daily x = askue_rollup_daily(&d, &prev, NULL, S, CAP);
+	assert_int_equal(x.c.mask, 1u);
+	assert_int_equal(x.c.wh[0], 3000);
+	assert_false(x.estimated);
+	/* a reading at exactly the next midnight ends the day: 4100 - 1000 */
+	struct askue_rollup_regs end = R(2 * S, 4100, -1, -1);
+	x = askue_rollup_daily(&d, &prev, &end, S, CAP);
+	assert_int_equal(x.c.wh[0], 3100);
+	/* no reading before the day: from its first, estimated: 4000 - 1500 */
+	x = askue_rollup_daily(&d, NULL, NULL, S, CAP);
+	assert_int_equal(x.c.wh[0], 2500);
+	assert_true(x.estimated);
+	/* a reading at exactly midnight starts the day, prev or not: 4100 - 1200 */
+	struct askue_rollup_day m = {0};
+	struct askue_rollup_regs r0 = R(S, 1200, -1, -1);
+	askue_rollup_fold(&m, &r0);
+	x = askue_rollup_daily(&m, NULL, &end, S, CAP);
+	assert_int_equal(x.c.wh[0], 2900);
+	assert_false(x.estimated);
+	/* no reading inside the day, only at its end: 4100 - 1000 */
+	struct askue_rollup_day empty = {0};
+	x = askue_rollup_daily(&empty, &prev, &end, S, CAP);
+	assert_int_equal(x.c.wh[0], 3100);
+	assert_false(x.estimated);
+	/* went backwards (prev 5000, last 4000): left out, estimated */
+	struct askue_rollup_regs high = R(S - 600, 5000, -1, -1);
+	x = askue_rollup_daily(&d, &high, NULL, S, CAP);
+	assert_int_equal(x.c.mask, 0u);
+	assert_int_equal(x.c.backwards_mask, 1u);
+	assert_true(x.estimated);
+	/* rollover across the day: 999,999,000 -> 4,000 = 5,000 Wh */
+	struct askue_rollup_regs top = R(S - 600, 999999000, -1, -1);
+	x = askue_rollup_daily(&d, &top, NULL, S, CAP);
+	assert_int_equal(x.c.wh[0], 5000);
+	assert_false(x.estimated);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(step_rule),          cmocka_unit_test(exact_and_missing),
 		cmocka_unit_test(interpolation),      cmocka_unit_test(rollover_and_backwards),
 		cmocka_unit_test(fold_day),           cmocka_unit_test(consumption),
+		cmocka_unit_test(daily_rule),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
