@@ -788,7 +788,7 @@ static void chain_conserves_energy(void **state)
  *   period YYYY-MM
  *   version FROM TARIFF ZONE=RUB[/RUB/RUB].. [bands KWH[,KWH]]
  *   meter SERIAL ZONES [capacity KWH] [installed DATE KWH[,..]]
- *         [removed DATE KWH[,..]] [overdue]
+ *         [removed DATE KWH[,..]|-] [overdue]
  *   reading SERIAL DATE HOUR KWH[,..]   (1.8.0; or T1,T2[,T3] on a zoned meter)
  *   previous SERIAL DATE HOUR KWH[,..] [estimated]
  *   history YYYY-MM DAYS measured|average|norm KWH[,..]  (one value: 1.8.0)
@@ -831,6 +831,8 @@ static struct askue_date date_of(const char *path, int line, const char *s)
 static struct askue_bill_reading regs_of(const char *path, int line, int64_t ts, char *s)
 {
 	struct askue_bill_reading r = {.ts = ts};
+	if (!strcmp(s, "-"))
+		return r; /* no reading written down */
 	char *save = NULL;
 	int n = 0;
 	int64_t v[ASKUE_ZONES_MAX + 1];
