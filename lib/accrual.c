@@ -493,6 +493,7 @@ enum askue_err askue_accrual_close_tx(struct askue_ledger *l, int64_t posting_id
  * anything is written (the run closes charges as it goes), by account. */
 struct open_charge {
 	int64_t posting_id, subscriber_id;
+	int overdue_done; /* journaled before, or no invoice */
 };
 
 struct run_state {
@@ -506,10 +507,11 @@ struct run_state {
 	int64_t subscriber_id;           /* the account being accrued */
 	char account[ASKUE_ACCOUNT_BUF];
 	int64_t account_delta_kop;
+	int account_settle; /* a correcting entry, or a charge settled with a new penalty */
 	cJSON *account_charges;
 };
 
-static enum askue_err open_push(struct run_state *s, int64_t posting_id, int64_t subscriber_id)
+static enum askue_err open_push(struct run_state *s, sqlite3_stmt *st)
 {
 	if (s->n_open == s->cap_open) {
 		size_t cap = s->cap_open ? s->cap_open * 2 : 4096;
@@ -519,15 +521,19 @@ static enum askue_err open_push(struct run_state *s, int64_t posting_id, int64_t
 		s->open = v;
 		s->cap_open = cap;
 	}
-	s->open[s->n_open++] = (struct open_charge){posting_id, subscriber_id};
+	s->open[s->n_open++] = (struct open_charge){sqlite3_column_int64(st, 0),
+	                                            sqlite3_column_int64(st, 1),
+	                                            sqlite3_column_int(st, 2)};
 	return ASKUE_OK;
 }
 
 static enum askue_err load_open(struct run_state *s)
 {
 	static const char sql[] =
-		"SELECT charge_posting_id, subscriber_id FROM penalty_charge"
-		" WHERE closed IS NULL AND due < ? ORDER BY subscriber_id, charge_posting_id";
+		"SELECT c.charge_posting_id, c.subscriber_id,"
+		" c.invoice_id IS NULL OR o.invoice_id IS NOT NULL FROM penalty_charge c"
+		" LEFT JOIN invoice_overdue o ON o.invoice_id = c.invoice_id"
+		" WHERE c.closed IS NULL AND c.due < ? ORDER BY c.subscriber_id, c.charge_posting_id";
 	sqlite3_stmt *st;
 	enum askue_err err = askue_ledger_stmt(s->l, sql, &st);
 	if (err)
@@ -536,7 +542,7 @@ static enum askue_err load_open(struct run_state *s)
 	askue_bind_text(st, 1, askue_date_format(s->run->today, day));
 	int rc;
 	while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		err = open_push(s, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
+		err = open_push(s, st);
 	if (!err && rc != SQLITE_DONE)
 		err = askue_ledger_fail(s->l, rc, "open charges");
 	sqlite3_reset(st);
@@ -544,14 +550,18 @@ static enum askue_err load_open(struct run_state *s)
 }
 
 /* The account's penalty_accrued event, when anything was posted for it,
- * and the settling of its account (lib/payment.c): open credit pays a new
- * penalty, a correcting entry is a credit for the penalties. */
+ * and the settling of its account (lib/payment.c) when it can change
+ * anything: a correcting entry is a credit for the penalties; a penalty
+ * posted on a charge settled in full may find open credit (an overpayment).
+ * While an energy charge is unsettled the account holds no open credit. */
 static enum askue_err flush_account(struct run_state *s)
 {
 	enum askue_err err = ASKUE_OK;
 	cJSON *charges = s->account_charges;
+	int settle = s->account_settle;
 	s->account_charges = NULL;
-	if (charges && (err = askue_account_settle_tx(s->l, s->subscriber_id))) {
+	s->account_settle = 0;
+	if (charges && settle && (err = askue_account_settle_tx(s->l, s->subscriber_id))) {
 		cJSON_Delete(charges);
 		return err;
 	}
@@ -591,8 +601,9 @@ static void note_charge(struct run_state *s, struct askue_money delta)
 		s->run->corrected.kop += delta.kop;
 }
 
-static enum askue_err run_charge(struct run_state *s, int64_t posting_id)
+static enum askue_err run_charge(struct run_state *s, const struct open_charge *oc)
 {
+	int64_t posting_id = oc->posting_id;
 	struct askue_accrual_run *run = s->run;
 	struct askue_accrual_charge *c = &s->charge;
 	enum askue_err err = askue_accrual_load(s->l, s->rules, posting_id, run->today, c);
@@ -604,8 +615,9 @@ static enum askue_err run_charge(struct run_state *s, int64_t posting_id)
 	}
 	snprintf(s->account, sizeof s->account, "%s", c->account);
 	run->visited++;
-	int journaled;
-	if ((err = askue_accrual_overdue_tx(s->l, s->rules, c, run->today, &journaled)))
+	int journaled = 0;
+	if (!oc->overdue_done &&
+	    (err = askue_accrual_overdue_tx(s->l, s->rules, c, run->today, &journaled)))
 		return err;
 	run->overdue += journaled;
 	if ((err = askue_accrual_compute(s->rules, c, run->today, &s->res)))
@@ -615,6 +627,8 @@ static enum askue_err run_charge(struct run_state *s, int64_t posting_id)
 		return err;
 	if (delta.kop)
 		note_charge(s, delta);
+	if (delta.kop < 0 || (delta.kop > 0 && c->settled.kop == c->base.kop))
+		s->account_settle = 1;
 	if (c->settled.kop == c->base.kop) {
 		run->closed++;
 		err = askue_accrual_close_tx(s->l, posting_id, run->today);
@@ -633,7 +647,7 @@ static enum askue_err run_all(struct run_state *s)
 				break;
 			s->subscriber_id = s->open[i].subscriber_id;
 		}
-		err = run_charge(s, s->open[i].posting_id);
+		err = run_charge(s, &s->open[i]);
 	}
 	if (!err)
 		err = flush_account(s);

@@ -360,6 +360,30 @@ static void due_on_holiday(void **state)
 	assert_int_equal(penalties_posted(L, sub), 0);
 }
 
+/* Paid late with 1,100.00 (100.00 over): the penalty of 55.54 posted on the
+ * settled charge is paid from the open credit at once (lib/payment.c). */
+static void overpayment_pays_the_penalty(void **state)
+{
+	(void)state;
+	int64_t sub = subscriber(L, "0000000011", "household");
+	int64_t ch = invoice(L, sub, "2026-01", "2026-02-10", 100000);
+	pay(L, sub, ch, 100000, "2026-06-30");
+	sql(L, "INSERT INTO payment(subscriber_id, amount_kop, date, source, created)"
+	       " VALUES (%lld, 10000, '2026-06-30', 'test', 0)", (long long)sub);
+	sql(L, "INSERT INTO posting(subscriber_id, kind, date, amount_kop, payment_id, created)"
+	       " VALUES (%lld, 'payment', '2026-06-30', -10000, last_insert_rowid(), 0)",
+	    (long long)sub);
+	run_on(L, "2026-07-01");
+	assert_int_equal(penalties_posted(L, sub), 5554);
+	assert_int_equal(one_int(L, "SELECT a.amount_kop FROM allocation a"
+	                            " JOIN posting p ON p.id = a.charge_posting_id"
+	                            " WHERE p.kind = 'penalty'"),
+	                 5554);
+	assert_int_equal(one_int(L, "SELECT sum(amount_kop) FROM posting WHERE subscriber_id = %lld",
+	                         (long long)sub),
+	                 100000 + 5554 - 110000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -372,6 +396,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(partial_payment_day_45, open_one, close_one),
 		cmocka_unit_test_setup_teardown(overdue_once, open_one, close_one),
 		cmocka_unit_test_setup_teardown(due_on_holiday, open_one, close_one),
+		cmocka_unit_test_setup_teardown(overpayment_pays_the_penalty, open_one, close_one),
 	};
 	int rc = tmpdir_setup(NULL);
 	if (rc)

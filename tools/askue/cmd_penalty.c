@@ -5,17 +5,9 @@
  * 1/130 (or grace, moratorium), the rate and the amount; the period's
  * penalty is the exact sum rounded once, beside what was posted so far.
  * Read-only: nothing is posted.
- *
- * debtors [--date D] [--csv FILE] [--restriction] — for accounting: every
- * account with energy charges unpaid past their due date on D, aged by the
- * days since the due date (0-30, 31-90, over 90), with its unpaid
- * penalties, and the totals. --restriction lists only the households whose
- * overdue debt exceeds two months of norm-based charges (the threshold for
- * a restriction notice, ПП 354 п. 117-119). The monthly norm-based charge
- * is taken as the subscriber's average invoiced energy charge until the
- * norms (lib/norms.h) give it: the output says which basis it used. --csv
- * writes the rows (account,name,address,category,days_0_30,days_31_90,
- * days_over_90,debt,penalties,oldest_days,threshold), the totals last.
+ * A period is cut into parts by what settled it (lib/penalty.c): each part
+ * runs from day 1 to the day it was settled, at the rate of that day, so a
+ * partial payment shows as its own lines. askue debtors is cmd_debtors.c.
  */
 #include <errno.h>
 #include <stdio.h>
