@@ -367,8 +367,8 @@ static enum askue_err last_invoice(struct askue_ledger *l, int64_t subscriber_id
                                    struct askue_account_since *out, int64_t *posting_id)
 {
 	static const char sql[] =
-		"SELECT i.id, i.status, (SELECT max(p.id) FROM posting p WHERE p.invoice_id = i.id"
-		" AND p.kind = 'invoice') FROM invoice i WHERE i.subscriber_id = ?"
+		"SELECT i.id, i.status, (SELECT max(p.id) FROM posting p WHERE p.subscriber_id = ?1"
+		" AND p.invoice_id = i.id AND p.kind = 'invoice') FROM invoice i WHERE i.subscriber_id = ?1"
 		" ORDER BY i.period DESC, i.id DESC LIMIT 1";
 	sqlite3_stmt *st;
 	enum askue_err err = askue_ledger_stmt(l, sql, &st);
