@@ -71,7 +71,12 @@ struct spool {
 	int64_t paused_log_ms;  /* when "full" was last logged */
 };
 
-static uint32_t crc_table[256];
+/* CRC-32 (IEEE, as zlib's) by slicing-by-8: eight bytes a step through
+ * eight tables, the same value as the byte-wise loop at several times its
+ * speed (it runs over every record on append and again on replay). */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "slicing-by-8 as written is for "
+               "little-endian machines");
+static uint32_t crc_table[8][256];
 static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
 static void crc_init(void)
 {
@@ -79,15 +84,28 @@ static void crc_init(void)
 		uint32_t c = i;
 		for (int k = 0; k < 8; k++)
 			c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-		crc_table[i] = c;
+		crc_table[0][i] = c;
 	}
+	for (uint32_t i = 0; i < 256; i++)
+		for (int t = 1; t < 8; t++)
+			crc_table[t][i] = (crc_table[t - 1][i] >> 8) ^ crc_table[0][crc_table[t - 1][i] & 0xFF];
 }
 static uint32_t crc32_update(uint32_t crc, const void *data, size_t n)
 {
 	const unsigned char *p = data;
 	crc = ~crc;
+	for (; n >= 8; n -= 8, p += 8) {
+		uint32_t lo, hi;
+		memcpy(&lo, p, 4);
+		memcpy(&hi, p + 4, 4);
+		lo ^= crc;
+		crc = crc_table[7][lo & 0xFF] ^ crc_table[6][(lo >> 8) & 0xFF] ^
+		      crc_table[5][(lo >> 16) & 0xFF] ^ crc_table[4][lo >> 24] ^
+		      crc_table[3][hi & 0xFF] ^ crc_table[2][(hi >> 8) & 0xFF] ^
+		      crc_table[1][(hi >> 16) & 0xFF] ^ crc_table[0][hi >> 24];
+	}
 	while (n--)
-		crc = crc_table[(crc ^ *p++) & 0xFF] ^ (crc >> 8);
+		crc = crc_table[0][(crc ^ *p++) & 0xFF] ^ (crc >> 8);
 	return ~crc;
 }
 
