@@ -2,7 +2,8 @@
  *
  * A batch closes when it holds batch_points_max points (whole records: a
  * record is never split, so one message's readings may take a batch past
- * the figure) or when its first record has waited batch_ms. It is written
+ * the figure), when its first record has waited batch_ms, or when no new
+ * record came for BATCH_IDLE_MS (the stream ended or paused). It is written
  * with askue_influx_write_split: points InfluxDB refuses are found by
  * halving and quarantined to the rejects (reason influx_refused), never
  * allowed to block or drop the rest. While InfluxDB cannot be reached the
@@ -24,6 +25,12 @@
 #include "ingestor.h"
 #include "lineproto.h"
 #include "log.h"
+
+/* A batch that has points is written once nothing new came for this long:
+ * the end of a stream (or a pause in it) does not wait batch_ms. While
+ * messages keep coming, batches still close at batch_points_max or
+ * batch_ms; a trickle makes at most 1000 / BATCH_IDLE_MS requests a second. */
+#define BATCH_IDLE_MS 20
 
 struct meta {
 	char meter[ASKUE_SERIAL_BYTES_MAX + 1];
@@ -136,6 +143,8 @@ static int fill(struct writer *w)
 			wait = first_ms + w->cfg->ingestor_batch_ms - ingestor_now_ms();
 			if (wait <= 0)
 				return 1;
+			if (wait > BATCH_IDLE_MS)
+				wait = BATCH_IDLE_MS;
 		}
 		if (atomic_load(&w->stopping) && spool_caught_up(w->sp))
 			return w->len > 0;
@@ -143,11 +152,11 @@ static int fill(struct writer *w)
 			w->held = 1;
 			continue;
 		}
-		if (!first_ms) {
-			periodic(w, 0);
-			if (atomic_load(&w->stopping))
-				return 0;
-		}
+		if (first_ms)
+			return 1; /* the stream paused: no reason to wait for more */
+		periodic(w, 0);
+		if (atomic_load(&w->stopping))
+			return 0;
 	}
 }
 
