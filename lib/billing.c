@@ -1004,6 +1004,55 @@ static enum askue_err finish(struct calc *c, uint32_t days_mask)
 	return ASKUE_OK;
 }
 
+/* Days between two meters (one dismantled, the next installed days later)
+ * are estimated as a silent meter's are: by the average, or the norm
+ * (ПП 354 п. 59 "б": a meter out of service; VERIFY). Days before the first
+ * meter and after the last are not: the subscriber may not have been one. */
+static enum askue_err bill_gap(struct calc *c, uint32_t *days_mask)
+{
+	const struct askue_bill_input *in = c->in;
+	int lo = __builtin_ctz(*days_mask), hi = 31 - __builtin_clz(*days_mask), gap = 0;
+	int64_t per_v[NVER] = {0}, total, per_reg[NREG] = {0};
+	char b1[ASKUE_NUM_BUF];
+	for (int d = lo; d <= hi; d++) {
+		if (*days_mask >> d & 1)
+			continue;
+		int v = 0;
+		while (v + 1 < in->n_versions && in->versions[v + 1].from.days <= in->first.days + d)
+			v++;
+		per_v[v]++;
+		gap++;
+	}
+	if (!gap)
+		return ASKUE_OK;
+	enum askue_err err = estimate(c, gap, &total);
+	if (err)
+		return err;
+	if (total < 0) {
+		exception(c, ASKUE_BILL_EX_NO_NORM, "", -1,
+		          "no meter on %d days between two meters, too little history and no norm: "
+		          "those days not billed", gap);
+		return ASKUE_OK;
+	}
+	split_estimate(c, total, c->need & 1u, per_reg);
+	split_estimate(c, total, c->need & ~1u, per_reg);
+	struct seg_ctx x = {.first = askue_date_add_days(in->first, lo),
+	                    .end = askue_date_add_days(in->first, hi + 1)};
+	struct reg_use use[NREG] = {0};
+	for (int r = 0; r < NREG; r++)
+		if (c->need >> r & 1) {
+			use[r] = (struct reg_use){.billed = 1, .wh = per_reg[r], .how = c->method};
+			apportion(per_reg[r], per_v, in->n_versions, use[r].part);
+		}
+	accumulate(c, &x, use);
+	exception(c, c->method == ASKUE_BILL_AVERAGE ? ASKUE_BILL_EX_ESTIMATED_AVERAGE
+	                                             : ASKUE_BILL_EX_ESTIMATED_NORM,
+	          "", -1, "no meter on %d days between two meters: estimated %s kWh by the %s",
+	          gap, kwh(total, b1), c->method == ASKUE_BILL_AVERAGE ? "average" : "norm");
+	*days_mask |= ((hi == 31 ? 0u : 2u << hi) - 1u) & ~((1u << lo) - 1u);
+	return ASKUE_OK;
+}
+
 /* By zone, then by date: a zone's lines stand together on the invoice. */
 static void sort_lines(struct askue_bill_line *l, int *v, int n)
 {
@@ -1046,6 +1095,8 @@ static enum askue_err compute(struct calc *c)
 		for (int32_t day = x.first.days; day < x.end.days; day++)
 			days_mask |= 1u << (day - in->first.days);
 	}
+	if (in->n_segments > 1 && days_mask && (err = bill_gap(c, &days_mask)))
+		return err;
 	if (!c->billed) /* nothing measured or estimated: no invoice, the exceptions say why */
 		return finish(c, days_mask);
 	struct askue_bill_line base[ASKUE_BILL_LINES_MAX];

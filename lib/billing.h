@@ -42,6 +42,10 @@
  * (all to the first zone when history has none). Rounding: half up, once,
  * on the total; the zone split by largest remainder (sums back exactly).
  *
+ * Days between two meters (one dismantled, the next installed days later)
+ * are estimated the same way for those days (ПП 354 п. 59 "б"; VERIFY);
+ * days before the first meter or after the last are not billed here.
+ *
  * Price versions. The period is cut at every version's start (a price
  * change, a band change, another tariff chosen). Each register's
  * consumption in a segment is split at those instants by the register
