@@ -157,19 +157,33 @@ test_debtors_aging_buckets_and_totals() {
 	printf '%s\n' "$OUT" | grep -qE "^total +500.00 +1200.00 +2000.00 +3700.00 +108.10" || die "no totals: $OUT"
 }
 
+# The restriction threshold: two months of the norm (deploy/rules/norms.csv:
+# a one-room flat, gas stove, one resident: 139 kWh) at the tariff's price
+# (5.67): 139 x 5.67 = 788.13, x 2 = 1,576.26, for A and for D, who chose
+# the tariff; B and C have none: two average invoices (1,000.00, 600.00).
+# D owes May's 3,000.00 (15 days): over 1,576.26, though not over two of
+# its average invoices (6,000.00). A owes 3,000.00: listed.
 test_debtors_restriction_and_csv() {
 	setup
 	debtors_ledger || return 1
+	D=$(subscriber "Кузнецов Олег" 4) || return 1
+	invoice "$D" 2026-05 300000 2026-06-15 2026-06-01
+	askue tariff add Один --date 2025-01-01 >/dev/null &&
+		askue tariff price Один --from 2025-01-01 all=5.67 >/dev/null || return 1
+	for acc in "$A" "$D"; do askue tariff choose "$acc" Один --from 2026-01-01 >/dev/null || return 1; done
 	ok askue --json debtors --date 2026-06-30 --restriction || return 1
-	jqeq '.debtors | length' 1 && jqeq '.debtors[0].account' "$A" && jqeq '.debtors[0].threshold' 2000.00 || return 1
-	jqeq .threshold_basis average_invoiced_charge || return 1
+	jqeq '[.debtors[].account] | join(",")' "$A,$D" && jqeq .norms loaded || return 1
+	jqeq '[.debtors[] | .threshold + " " + .threshold_basis] | join(",")' \
+		"1576.26 norm,1576.26 norm" || return 1
 	ok askue debtors --date 2026-06-30 --csv "$T_TMP/d.csv" || return 1
-	eq 5 "$(wc -l <"$T_TMP/d.csv")" "CSV lines" || return 1
-	eq "account,name,address,category,days_0_30,days_31_90,days_over_90,debt,penalties,oldest_days,threshold" \
+	eq 6 "$(wc -l <"$T_TMP/d.csv")" "CSV lines" || return 1
+	eq "account,name,address,category,days_0_30,days_31_90,days_over_90,debt,penalties,oldest_days,threshold,threshold_basis" \
 		"$(head -1 "$T_TMP/d.csv")" || return 1
-	eq "\"$B\",\"Петрова Анна\",\"ул. Ленина, 2\",household,500.00,0.00,0.00,500.00,0.00,15,1000.00" \
+	eq "\"$B\",\"Петрова Анна\",\"ул. Ленина, 2\",household,500.00,0.00,0.00,500.00,0.00,15,1000.00,average_invoiced_charge" \
 		"$(grep "^\"$B\"" "$T_TMP/d.csv")" || return 1
-	eq "\"total\",\"\",\"\",,500.00,1200.00,2000.00,3700.00,108.10,0," "$(tail -1 "$T_TMP/d.csv")" || return 1
+	eq "\"$D\",\"Кузнецов Олег\",\"ул. Ленина, 4\",household,3000.00,0.00,0.00,3000.00,0.00,15,1576.26,norm" \
+		"$(grep "^\"$D\"" "$T_TMP/d.csv")" || return 1
+	eq "\"total\",\"\",\"\",,3500.00,1200.00,2000.00,6700.00,108.10,0,," "$(tail -1 "$T_TMP/d.csv")" || return 1
 	fails 64 "" askue debtors --bogus
 }
 

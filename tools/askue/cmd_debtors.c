@@ -8,23 +8,29 @@
  * --restriction lists only the households whose overdue debt exceeds two
  * months of norm-based charges: the threshold for a restriction notice
  * (ПП 354 п. 117-119, a written notice first). The monthly norm-based
- * charge is taken here as the subscriber's average invoiced energy charge
- * (basis "average_invoiced_charge", said in the output), not yet the norm
- * (lib/norms.h) times the tariff price.
+ * charge is the subscriber's norm (lib/norms.h, [billing] rules_dir
+ * /norms.csv) times the price of the first zone (first band) of its tariff
+ * on D, rounded half up, as billing charges a norm estimate with no zone
+ * history; without a norm or a tariff price, the subscriber's average
+ * invoiced energy charge stands in. Each row says which basis it used.
  *
  * --csv FILE writes account,name,address,category,days_0_30,days_31_90,
- * days_over_90,debt,penalties,oldest_days,threshold (money in roubles,
- * threshold empty for non-households) and a last row "total".
+ * days_over_90,debt,penalties,oldest_days,threshold,threshold_basis (money
+ * in roubles, threshold empty for non-households) and a last row "total".
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "accrual.h"
+#include "billing.h"
 #include "cli.h"
+#include "norms.h"
 
-#define THRESHOLD_BASIS "average_invoiced_charge"
+#define BASIS_NORM "norm"
+#define BASIS_AVERAGE "average_invoiced_charge"
 
 struct debtor {
 	int64_t id;
@@ -36,11 +42,14 @@ struct debtor {
 	int64_t debt_kop, penalties_kop;
 	int32_t oldest_days;
 	int64_t invoiced_kop, invoices; /* for the average monthly charge */
+	int64_t threshold_kop;          /* households: two months of charges */
+	const char *basis;              /* BASIS_NORM | BASIS_AVERAGE */
 };
 
 struct debtors {
 	struct askue_cli *cli;
 	const struct askue_rules *rules;
+	struct askue_norms *norms; /* NULL: no norms table */
 	struct askue_date date;
 	int restriction;
 	FILE *csv;
@@ -66,11 +75,66 @@ static void csv_text(FILE *f, const char *s)
 }
 
 /* Two average monthly charges, rounded half up; 0 without invoices. */
-static int64_t threshold_kop(const struct debtor *d)
+static int64_t average_threshold_kop(const struct debtor *d)
 {
 	if (!d->invoices)
 		return 0;
 	return (2 * d->invoiced_kop * 2 / d->invoices + 1) / 2;
+}
+
+static enum askue_err norm_key(struct debtors *r, int64_t id, struct askue_norm_key *k)
+{
+	sqlite3_stmt *st;
+	enum askue_err err = askue_ledger_stmt(
+		r->cli->ledger, "SELECT residents, rooms, stove, settlement FROM subscriber WHERE id = ?",
+		&st);
+	if (err)
+		return err;
+	sqlite3_bind_int64(st, 1, id);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		k->residents = sqlite3_column_int(st, 0);
+		k->rooms = sqlite3_column_int(st, 1);
+		if (!(err = askue_norms_stove_parse(askue_column_text(st, 2), &k->electric_stove)))
+			err = askue_norms_settlement_parse(askue_column_text(st, 3), &k->rural);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? err : askue_ledger_fail(r->cli->ledger, rc, "subscriber");
+}
+
+/* Two months of the norm at the first zone's price on D; *kop = -1 when
+ * the subscriber has no norm or no tariff price that day. */
+static enum askue_err norm_threshold(struct debtors *r, int64_t id, int64_t *kop)
+{
+	struct askue_norm_key key;
+	struct askue_bill_version v[4];
+	int64_t wh;
+	int n = 0;
+	*kop = -1;
+	enum askue_err err = norm_key(r, id, &key);
+	if (err || askue_norms_month_wh(r->norms, &key, r->date, &wh) != ASKUE_OK)
+		return err;
+	err = askue_tariff_load_for_billing(r->cli->ledger, id, r->date,
+	                                    askue_date_add_days(r->date, 1), v, 4, &n);
+	if (err || n == 0 || v[0].n_zones == 0)
+		return err;
+	struct askue_money month;
+	if ((err = askue_money_of((struct askue_energy){wh}, v[0].price[0][0], ASKUE_ROUND_HALF_UP,
+	                          &month)))
+		return err;
+	*kop = 2 * month.kop;
+	return ASKUE_OK;
+}
+
+static enum askue_err threshold_of(struct debtors *r, struct debtor *d)
+{
+	int64_t kop = -1;
+	enum askue_err err = r->norms ? norm_threshold(r, d->id, &kop) : ASKUE_OK;
+	if (err)
+		return err;
+	d->basis = kop >= 0 ? BASIS_NORM : BASIS_AVERAGE;
+	d->threshold_kop = kop >= 0 ? kop : average_threshold_kop(d);
+	return ASKUE_OK;
 }
 
 static void csv_row(FILE *f, const struct debtor *d, int household)
@@ -82,14 +146,14 @@ static void csv_row(FILE *f, const struct debtor *d, int household)
 	fputc(',', f);
 	csv_text(f, d->address);
 	if (household)
-		askue_money_format((struct askue_money){threshold_kop(d)}, thr);
-	fprintf(f, ",%s,%s,%s,%s,%s,%s,%d,%s\n", d->category,
+		askue_money_format((struct askue_money){d->threshold_kop}, thr);
+	fprintf(f, ",%s,%s,%s,%s,%s,%s,%d,%s,%s\n", d->category,
 	        askue_money_format((struct askue_money){d->bucket_kop[0]}, m[0]),
 	        askue_money_format((struct askue_money){d->bucket_kop[1]}, m[1]),
 	        askue_money_format((struct askue_money){d->bucket_kop[2]}, m[2]),
 	        askue_money_format((struct askue_money){d->debt_kop}, m[3]),
 	        askue_money_format((struct askue_money){d->penalties_kop}, m[4]), d->oldest_days,
-	        thr);
+	        thr, household ? d->basis : "");
 }
 
 static cJSON *row_json(const struct debtor *d, int household)
@@ -108,8 +172,10 @@ static cJSON *row_json(const struct debtor *d, int household)
 	cli_json_add_money(o, "penalties", (struct askue_money){d->penalties_kop});
 	if (d->name[0])
 		cJSON_AddNumberToObject(o, "oldest_days", d->oldest_days);
-	if (household)
-		cli_json_add_money(o, "threshold", (struct askue_money){threshold_kop(d)});
+	if (household) {
+		cli_json_add_money(o, "threshold", (struct askue_money){d->threshold_kop});
+		cJSON_AddStringToObject(o, "threshold_basis", d->basis);
+	}
 	return o;
 }
 
@@ -153,9 +219,12 @@ static enum askue_err flush(struct debtors *r)
 	int household = !strcmp(d->category, "household");
 	if (!d->id || d->debt_kop <= 0)
 		return ASKUE_OK;
-	if (r->restriction && (!household || d->debt_kop <= threshold_kop(d)))
+	enum askue_err err = household ? threshold_of(r, d) : ASKUE_OK;
+	if (err)
+		return err;
+	if (r->restriction && (!household || d->debt_kop <= d->threshold_kop))
 		return ASKUE_OK;
-	enum askue_err err = unpaid_penalties(r, d);
+	err = unpaid_penalties(r, d);
 	if (err)
 		return err;
 	for (int i = 0; i < 3; i++)
@@ -250,7 +319,7 @@ static enum askue_err open_csv(const char *path, FILE **out)
 	if (!f)
 		return askue_err_set(ASKUE_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
 	fprintf(f, "account,name,address,category,days_0_30,days_31_90,days_over_90,debt,"
-	           "penalties,oldest_days,threshold\n");
+	           "penalties,oldest_days,threshold,threshold_basis\n");
 	*out = f;
 	return ASKUE_OK;
 }
@@ -262,15 +331,15 @@ static int output(struct debtors *r)
 	if (!r->cli->json) {
 		print_row(&r->total);
 		printf("%lld accounts%s\n", (long long)r->accounts,
-		       r->restriction ? " over two months of charges (basis: the average invoiced"
-		                        " charge, not yet the norm)"
+		       r->restriction ? " over two months of norm-based charges (the norm x the"
+		                        " tariff price; the average invoiced charge without them)"
 		                      : "");
 		return 0;
 	}
 	cJSON *o = cJSON_CreateObject();
 	cli_json_add_date(o, "date", 1, r->date);
 	cJSON_AddBoolToObject(o, "restriction", r->restriction);
-	cJSON_AddStringToObject(o, "threshold_basis", THRESHOLD_BASIS);
+	cJSON_AddStringToObject(o, "norms", r->norms ? "loaded" : "none");
 	cJSON_AddItemToObject(o, "debtors", r->list);
 	r->list = NULL;
 	cJSON *t = row_json(&r->total, 0);
@@ -305,6 +374,23 @@ static int parse(struct askue_cli *cli, int argc, char **argv, struct debtors *r
 	return 0;
 }
 
+/* The rules, and the norms when rules_dir has them (as the billing job). */
+static enum askue_err load_rules(struct askue_cli *cli, struct askue_rules **rules,
+                                 struct askue_norms **norms)
+{
+	const char *dir = cli->cfg.billing_rules_dir;
+	char path[ASKUE_PATH_MAX + 16];
+	enum askue_err err = askue_rules_load(dir, rules);
+	if (err) {
+		askue_err_prefix("[billing] rules_dir %s: ", dir);
+		return err;
+	}
+	snprintf(path, sizeof path, "%s/norms.csv", dir);
+	if (access(path, F_OK) == 0)
+		err = askue_norms_load(path, norms);
+	return err;
+}
+
 int cmd_debtors(struct askue_cli *cli, int argc, char **argv)
 {
 	static struct debtors r;
@@ -318,9 +404,7 @@ int cmd_debtors(struct askue_cli *cli, int argc, char **argv)
 	if (!cli_ledger(cli))
 		return EX_SOFTWARE;
 	struct askue_rules *rules = NULL;
-	enum askue_err err = askue_rules_load(cli->cfg.billing_rules_dir, &rules);
-	if (err)
-		askue_err_prefix("[billing] rules_dir %s: ", cli->cfg.billing_rules_dir);
+	enum askue_err err = load_rules(cli, &rules, &r.norms);
 	r.rules = rules;
 	r.list = cJSON_CreateArray();
 	if (!err && !(err = open_csv(csv, &r.csv)) && !cli->json)
@@ -337,5 +421,6 @@ int cmd_debtors(struct askue_cli *cli, int argc, char **argv)
 	rc = err ? cli_fail(cli, err) : output(&r);
 	cJSON_Delete(r.list);
 	askue_rules_free(rules);
+	askue_norms_free(r.norms);
 	return rc;
 }
