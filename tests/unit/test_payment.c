@@ -353,6 +353,99 @@ static void duplicates_and_refusals(void **state)
 	askue_ledger_close(f.l);
 }
 
+/* A penalty's correcting entry (a reversal) settles penalties first; a
+ * credit correction of a period already paid settles the oldest open debt. */
+static void reversal_to_penalties_and_correction_of_a_paid_period(void **state)
+{
+	(void)state;
+	struct fixture f = open_fresh();
+	int64_t jan = invoice(&f, "2026-01", 100000, "2026-02-15", "2026-02-01");
+	int64_t pen = posting(&f, "penalty", 5000, "2026-04-01", "2026-01");
+	posting(&f, "penalty", -2000, "2026-04-05", "2026-01");
+	assert_int_equal(allocated(&f, pen, "2026-04-05"), 2000);
+	assert_int_equal(allocated(&f, jan, ""), 0);
+	/* 1000 + 50 - 20 = 1030.00 owed; 1030.00 paid: January 1000, penalty 30 */
+	assert_int_equal(balance(&f), 103000);
+	assert_int_equal(pay(&f, 103000, "2026-04-10", "B-1", NULL), ASKUE_OK);
+	assert_int_equal(allocated(&f, jan, "2026-04-10"), 100000);
+	assert_int_equal(allocated(&f, pen, "2026-04-10"), 3000);
+	assert_string_equal(status(&f, "2026-01"), "paid");
+	int64_t feb = invoice(&f, "2026-02", 80000, "2026-03-15", "2026-04-12");
+	/* January was paid in full: its credit correction of 100.00 settles
+	 * February, the oldest open debt, on the correction's date */
+	posting(&f, "correction", -10000, "2026-04-20", "2026-01");
+	assert_int_equal(allocated(&f, feb, "2026-04-20"), 10000);
+	assert_int_equal(balance(&f), 70000);
+	assert_int_equal(paid_events(&f), 1);
+	askue_ledger_close(f.l);
+}
+
+static void write_file(const char *name, const char *text, char *out)
+{
+	snprintf(out, 600, "%s/%s", dir, name);
+	FILE *fp = fopen(out, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+/* The import through the library: outcomes and totals; a suspended ref paid
+ * at the cash desk later closes its suspense row, which can then be neither
+ * assigned nor rejected. */
+static void import_and_suspense(void **state)
+{
+	(void)state;
+	struct fixture f = open_fresh();
+	char text[512], file[600];
+	snprintf(text, sizeof text,
+	         "account,amount,date,ref\n"
+	         "%s,10.00,2026-02-01,A-1\n"
+	         "%s,ten,2026-02-01,A-2\n"
+	         "%s,5.50,2026-02-01,A-1\n"
+	         "%s,7.25,2026-02-01,A-3\n",
+	         f.account, f.account, f.account, "99999999999");
+	write_file("reg.csv", text, file);
+	struct askue_import_report r = {0};
+	assert_int_equal(askue_payments_import(f.l, file, D("2026-03-01"), &r), ASKUE_OK);
+	assert_int_equal(r.rows, 4);
+	assert_int_equal(r.count[ASKUE_IMPORT_POSTED], 1);
+	assert_int_equal(r.count[ASKUE_IMPORT_DUPLICATE], 0);
+	/* ten: unreadable; A-1 again with 5.50: a different payment under a
+	 * used ref; 99999999999: no such subscriber */
+	assert_int_equal(r.count[ASKUE_IMPORT_SUSPENDED], 3);
+	assert_int_equal(r.total.kop, 1000 + 550 + 725);
+	assert_int_equal(r.amount[ASKUE_IMPORT_SUSPENDED].kop, 550 + 725);
+	struct askue_suspense s;
+	assert_int_equal(askue_suspense_get(f.l, 1, &s), ASKUE_OK);
+	assert_string_equal(s.ref, "A-2");
+	assert_int_equal(s.has_amount, 0);
+	assert_int_equal(pay(&f, 1000, "2026-02-01", "A-2", NULL), ASKUE_OK);
+	assert_int_equal(askue_suspense_get(f.l, 1, &s), ASKUE_OK);
+	assert_string_equal(s.status, "assigned");
+	assert_int_equal(s.payment_id, 2);
+	struct askue_suspense_assign a = {.id = 1, .account = f.account, .today = D("2026-03-01"),
+	                                  .has_amount = 1, .amount = {1000}};
+	assert_int_equal(askue_suspense_assign(f.l, &a, NULL), ASKUE_ERR_CONFLICT);
+	assert_int_equal(askue_suspense_reject(f.l, 1, "x"), ASKUE_ERR_CONFLICT);
+	/* the used-ref row cannot be assigned: its ref is posted */
+	a.id = 2;
+	assert_int_equal(askue_suspense_assign(f.l, &a, NULL), ASKUE_ERR_CONFLICT);
+	assert_non_null(strstr(askue_err_msg(), "reject this row"));
+	assert_int_equal(askue_suspense_reject(f.l, 2, ""), ASKUE_ERR_INVALID);
+	assert_int_equal(askue_suspense_reject(f.l, 2, "the bank's error"), ASKUE_OK);
+	assert_int_equal(q(f.l, "SELECT count(*) FROM event WHERE type = 'payment_rejected'"), 1);
+	/* the same file again: nothing new */
+	memset(&r, 0, sizeof r);
+	assert_int_equal(askue_payments_import(f.l, file, D("2026-03-01"), &r), ASKUE_OK);
+	assert_int_equal(r.count[ASKUE_IMPORT_POSTED], 0);
+	assert_int_equal(r.count[ASKUE_IMPORT_SUSPENDED], 0);
+	assert_int_equal(r.count[ASKUE_IMPORT_DUPLICATE], 1);
+	assert_int_equal(r.count[ASKUE_IMPORT_ALREADY_SUSPENDED], 3);
+	assert_int_equal(q(f.l, "SELECT count(*) FROM payment_suspense"), 3);
+	assert_int_equal(balance(&f), -2000);
+	askue_ledger_close(f.l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -363,6 +456,8 @@ int main(void)
 		cmocka_unit_test(correction_home_and_penalty_last),
 		cmocka_unit_test(debit_correction_due_with_its_invoice),
 		cmocka_unit_test(duplicates_and_refusals),
+		cmocka_unit_test(reversal_to_penalties_and_correction_of_a_paid_period),
+		cmocka_unit_test(import_and_suspense),
 	};
 	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }
