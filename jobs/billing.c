@@ -210,13 +210,22 @@ static void note_not_billed(struct run *r)
 		billing_exceptions_json(r->doc, r->not_billed_list);
 }
 
+/* A savepoint statement through the statement cache (sqlite3_exec would
+ * parse it again for every subscriber). */
+static enum askue_err savepoint(struct askue_ledger *l, const char *sql)
+{
+	sqlite3_stmt *st;
+	enum askue_err err = askue_ledger_stmt(l, sql, &st);
+	return err ? err : askue_ledger_step_done(l, st, "savepoint");
+}
+
 /* One subscriber inside the batch's transaction, under a savepoint. A
  * refusal of its data is reported; only a ledger failure stops the job. */
 static enum askue_err bill_one(struct run *r, int64_t id)
 {
 	struct askue_ledger *l = r->ctx->l;
 	r->considered++;
-	enum askue_err err = askue_ledger_exec(l, "SAVEPOINT bill_one");
+	enum askue_err err = savepoint(l, "SAVEPOINT bill_one");
 	if (err)
 		return err;
 	if (!(err = billing_compute(r->b, id, r->period, r->doc))) {
@@ -238,9 +247,9 @@ static enum askue_err bill_one(struct run *r, int64_t id)
 			r->existing++;
 		else
 			note_refused(r, id, askue_err_msg());
-		err = askue_ledger_exec(l, "ROLLBACK TO bill_one");
+		err = savepoint(l, "ROLLBACK TO bill_one");
 	}
-	enum askue_err rel = askue_ledger_exec(l, "RELEASE bill_one");
+	enum askue_err rel = savepoint(l, "RELEASE bill_one");
 	return err ? err : rel;
 }
 
@@ -336,6 +345,10 @@ int job_billing(struct job_ctx *ctx)
 	enum askue_err err = r.doc ? ASKUE_OK : askue_err_set(ASKUE_ERR_NOMEM, "out of memory");
 	if (!err)
 		err = billing_open(&ctx->cli->cfg, ctx->l, &r.b);
+	/* The savepoint of each subscriber keeps its undo pages in memory, not
+	 * in a temporary file written for every subscriber. */
+	if (!err)
+		err = askue_ledger_exec(ctx->l, "PRAGMA temp_store = MEMORY");
 	if (!err)
 		err = ctx->dry_run ? dry_run(&r) : real_run(&r);
 	billing_close(r.b);

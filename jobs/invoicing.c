@@ -131,54 +131,43 @@ static void push_reading(struct askue_bill_reading *arr, int *n, struct askue_bi
 		arr[(*n)++] = r;
 }
 
-/* Push the meter_day rows st yields: first (and last when which = 2, or
- * only last when which = 1). */
-static enum askue_err push_days(struct billing *b, sqlite3_stmt *st, int which,
-                                struct askue_bill_reading *arr, int *n)
-{
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (which != 1)
-			push_reading(arr, n, col_registers(st, 1, sqlite3_column_int64(st, 0)));
-		if (which != 0)
-			push_reading(arr, n, col_registers(st, 6, sqlite3_column_int64(st, 5)));
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? ASKUE_OK : askue_ledger_fail(b->l, rc, "meter days");
-}
-
-#define DAY_COLUMNS                                                                          \
-	"first_ts, first_r0_wh, first_r1_wh, first_r2_wh, first_r3_wh, last_ts, last_r0_wh," \
+#define DAY_COLUMNS                                                                        \
+	"day, first_ts, first_r0_wh, first_r1_wh, first_r2_wh, first_r3_wh, last_ts, last_r0_wh," \
 	" last_r1_wh, last_r2_wh, last_r3_wh FROM meter_day WHERE serial = ?1"
 
-/* The readings of a meter around and inside [first, end): the last reading
- * before, the first and last of every day, the first after. */
+/* The readings of a meter around and inside [first, end), in one indexed
+ * range of meter_day: the last reading of the nearest day before, the
+ * first and last of every day inside, the first of the nearest day after. */
 static enum askue_err load_readings(struct billing *b, const char *serial,
                                     struct askue_date first, struct askue_date end,
                                     struct askue_bill_reading *arr, int *n)
 {
-	static const char before_sql[] =
-		"SELECT " DAY_COLUMNS " AND day < ?2 ORDER BY day DESC LIMIT 1";
-	static const char inside_sql[] =
-		"SELECT " DAY_COLUMNS " AND day >= ?2 AND day < ?3 ORDER BY day";
-	static const char after_sql[] =
-		"SELECT " DAY_COLUMNS " AND day >= ?2 ORDER BY day LIMIT 1";
-	const char *const sqls[] = {before_sql, inside_sql, after_sql};
-	const int which[] = {1, 2, 0};
+	static const char sql[] =
+		"SELECT " DAY_COLUMNS
+		" AND day >= coalesce((SELECT max(day) FROM meter_day WHERE serial = ?1 AND day < ?2), ?2)"
+		" AND day <= coalesce((SELECT min(day) FROM meter_day WHERE serial = ?1 AND day >= ?3), ?3)"
+		" ORDER BY day";
+	sqlite3_stmt *st;
+	enum askue_err err = askue_ledger_stmt(b->l, sql, &st);
+	if (err)
+		return err;
+	char f[ASKUE_DATE_BUF], e[ASKUE_DATE_BUF];
+	askue_date_format(first, f);
+	askue_date_format(end, e);
+	askue_bind_text(st, 1, serial);
+	sqlite3_bind_text(st, 2, f, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, e, -1, SQLITE_STATIC);
 	*n = 0;
-	for (int i = 0; i < 3; i++) {
-		sqlite3_stmt *st;
-		enum askue_err err = askue_ledger_stmt(b->l, sqls[i], &st);
-		if (err)
-			return err;
-		askue_bind_text(st, 1, serial);
-		bind_date(st, 2, i == 2 ? end : first);
-		if (i == 1)
-			bind_date(st, 3, end);
-		if ((err = push_days(b, st, which[i], arr, n)))
-			return err;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *day = askue_column_text(st, 0);
+		if (strcmp(day, f) >= 0) /* inside or after: its first reading */
+			push_reading(arr, n, col_registers(st, 2, sqlite3_column_int64(st, 1)));
+		if (strcmp(day, e) < 0) /* before or inside: its last reading */
+			push_reading(arr, n, col_registers(st, 7, sqlite3_column_int64(st, 6)));
 	}
-	return ASKUE_OK;
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? ASKUE_OK : askue_ledger_fail(b->l, rc, "meter days");
 }
 
 /* The previous period's invoice's end values for a meter. */
