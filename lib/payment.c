@@ -490,7 +490,7 @@ static enum askue_err post_for(struct askue_ledger *l, const struct askue_subscr
 	snprintf(p.account, sizeof p.account, "%s", s->account);
 	snprintf(p.ref, sizeof p.ref, "%s", in->ref ? in->ref : "");
 	snprintf(p.source, sizeof p.source, "%s", in->source && *in->source ? in->source : "manual");
-	struct askue_payment old;
+	struct askue_payment old = {0};
 	enum askue_err err = p.ref[0] ? find_ref(l, p.ref, &old) : ASKUE_ERR_NOT_FOUND;
 	if (!err)
 		return duplicate(&old);
@@ -663,7 +663,7 @@ enum askue_err askue_suspense_each(struct askue_ledger *l, int all,
 	if (err)
 		return err;
 	sqlite3_bind_int(st, 1, all != 0);
-	struct askue_suspense *s = malloc(sizeof *s);
+	struct askue_suspense *s = calloc(1, sizeof *s);
 	if (!s)
 		return askue_err_set(ASKUE_ERR_NOMEM, "suspense: out of memory");
 	int rc;
@@ -718,7 +718,7 @@ static enum askue_err assign_input(struct askue_ledger *l, const struct askue_su
 	if (!a->has_date && askue_date_parse(s->date, &in->date))
 		return askue_err_set(ASKUE_ERR_INVALID, "suspense %lld has no valid date: give --date",
 		                     (long long)s->id);
-	struct askue_payment old;
+	struct askue_payment old = {0};
 	enum askue_err err = s->ref[0] ? find_ref(l, s->ref, &old) : ASKUE_ERR_NOT_FOUND;
 	if (!err)
 		return askue_err_set(ASKUE_ERR_CONFLICT,
@@ -731,7 +731,7 @@ static enum askue_err assign_input(struct askue_ledger *l, const struct askue_su
 enum askue_err askue_suspense_assign(struct askue_ledger *l, const struct askue_suspense_assign *a,
                                      struct askue_payment *out)
 {
-	struct askue_suspense *s = malloc(sizeof *s);
+	struct askue_suspense *s = calloc(1, sizeof *s);
 	if (!s)
 		return askue_err_set(ASKUE_ERR_NOMEM, "suspense: out of memory");
 	struct askue_payment_in in = {0};
@@ -793,7 +793,7 @@ enum askue_err askue_suspense_reject(struct askue_ledger *l, int64_t id, const c
 	if (strlen(reason) > ASKUE_PAYMENT_REASON_BYTES_MAX)
 		return askue_err_set(ASKUE_ERR_INVALID, "reject: reason longer than %d bytes",
 		                     ASKUE_PAYMENT_REASON_BYTES_MAX);
-	struct askue_suspense *s = malloc(sizeof *s);
+	struct askue_suspense *s = calloc(1, sizeof *s);
 	if (!s)
 		return askue_err_set(ASKUE_ERR_NOMEM, "suspense: out of memory");
 	enum askue_err err = askue_ledger_begin(l);
@@ -1120,7 +1120,7 @@ static enum askue_err import_row(struct import *im, const struct askue_csv_row *
 		im->r->total.kop += r->amount.kop;
 	if (r->reason[0])
 		return suspend(im, r);
-	struct askue_payment old;
+	struct askue_payment old = {0};
 	err = find_ref(im->l, r->ref, &old);
 	if (!err)
 		return posted_ref(im, r, &old);

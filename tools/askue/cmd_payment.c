@@ -126,7 +126,7 @@ static int show_posted(struct askue_cli *cli, struct askue_ledger *l, const stru
 int cmd_pay(struct askue_cli *cli, int argc, char **argv)
 {
 	static const char *const names[] = {"date", "ref", NULL};
-	const char *v[2];
+	const char *v[2] = {0};
 	int rc = cli_string_options(cli, argc, argv, names, v);
 	if (rc)
 		return rc;
@@ -389,7 +389,7 @@ int cmd_payments_suspense(struct askue_cli *cli, int argc, char **argv)
 int cmd_payments_assign(struct askue_cli *cli, int argc, char **argv)
 {
 	static const char *const names[] = {"amount", "date", NULL};
-	const char *v[2];
+	const char *v[2] = {0};
 	int rc = cli_string_options(cli, argc, argv, names, v);
 	if (rc)
 		return rc;
@@ -415,7 +415,7 @@ int cmd_payments_assign(struct askue_cli *cli, int argc, char **argv)
 int cmd_payments_reject(struct askue_cli *cli, int argc, char **argv)
 {
 	static const char *const names[] = {"reason", NULL};
-	const char *v[1];
+	const char *v[1] = {0};
 	int rc = cli_string_options(cli, argc, argv, names, v);
 	if (rc)
 		return rc;
@@ -428,7 +428,7 @@ int cmd_payments_reject(struct askue_cli *cli, int argc, char **argv)
 	struct askue_ledger *l = cli_ledger(cli);
 	if (!l)
 		return EX_SOFTWARE;
-	struct askue_suspense *s = malloc(sizeof *s);
+	struct askue_suspense *s = calloc(1, sizeof *s);
 	if (!s)
 		return cli_fail(cli, askue_err_set(ASKUE_ERR_NOMEM, "out of memory"));
 	if (!(err = askue_suspense_reject(l, id, v[0])))
