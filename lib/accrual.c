@@ -262,20 +262,25 @@ enum askue_err askue_accrual_charges_of(struct askue_ledger *l, int64_t subscrib
 		return err;
 	sqlite3_bind_int64(st, 1, subscriber_id);
 	/* Collect first: fn may use the ledger's cached statements. */
-	int64_t ids[ASKUE_ACCRUAL_PARTS_MAX];
+	int64_t *ids = malloc(ASKUE_ACCRUAL_CHARGES_MAX * sizeof *ids);
+	if (!ids) {
+		sqlite3_reset(st);
+		return askue_err_set(ASKUE_ERR_NOMEM, "charges: out of memory");
+	}
 	int n = 0, rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < ASKUE_ACCRUAL_PARTS_MAX)
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < ASKUE_ACCRUAL_CHARGES_MAX)
 		ids[n++] = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW)
-		return askue_err_set(ASKUE_ERR_LIMIT, "more than %d charges on one account",
-		                     ASKUE_ACCRUAL_PARTS_MAX);
-	if (rc != SQLITE_DONE)
-		return askue_ledger_fail(l, rc, "charges");
-	for (int i = 0; i < n; i++)
+		err = askue_err_set(ASKUE_ERR_LIMIT, "more than %d charges on one account",
+		                    ASKUE_ACCRUAL_CHARGES_MAX);
+	else if (rc != SQLITE_DONE)
+		err = askue_ledger_fail(l, rc, "charges");
+	for (int i = 0; !err && i < n; i++)
 		if (fn(ids[i], arg))
 			break;
-	return ASKUE_OK;
+	free(ids);
+	return err;
 }
 
 enum askue_err askue_accrual_compute(const struct askue_rules *rules,

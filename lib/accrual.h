@@ -37,6 +37,9 @@
 /* Settled parts of one charge held in memory: one a month for years of
  * instalments; more is a broken ledger. */
 #define ASKUE_ACCRUAL_PARTS_MAX 1024
+/* Charges of one account read at once (penalty show): one a month and a
+ * few corrections for centuries, as payment.h's open items. */
+#define ASKUE_ACCRUAL_CHARGES_MAX 4096
 
 struct askue_accrual_charge {
 	int64_t posting_id;
