@@ -50,10 +50,11 @@ struct run {
 	int cols[6]; /* time, ai_wh, t1_wh, t2_wh, t3_wh, meter: their columns */
 	/* counts for the report and the journal */
 	int64_t readings, rows_without_total, meters_with_data, installed, installed_without_data,
-		not_installed, points, refused, estimated, backwards;
+		not_installed, points, estimated, backwards;
 	char *batch;
 	size_t batch_len, batch_points;
-	struct askue_influx *ix;
+	struct askue_influx *ix;          /* the query's */
+	struct askue_influx_writer *w;    /* the daily points' (NULL: --dry-run) */
 	double query_s, write_s; /* time spent in InfluxDB's query and writes */
 };
 
@@ -383,24 +384,20 @@ static enum askue_err delete_row(struct askue_ledger *l, const char *serial, con
 	return askue_ledger_step_done(l, st, "rollup: meter_day");
 }
 
-static enum askue_err flush(struct run *r);
-
-static void on_refused(const char *line, size_t len, const char *error, void *ctx)
-{
-	struct run *r = ctx;
-	r->refused++;
-	fprintf(stderr, "askue: job rollup: InfluxDB refused a daily point: %s: %.*s\n", error,
-	        (int)(len > 200 ? 200 : len), line);
-}
-
+/* Hand the batch to the writer (it writes while this thread goes on). */
 static enum askue_err flush(struct run *r)
 {
 	if (!r->batch_len)
 		return ASKUE_OK;
 	enum askue_err err = ASKUE_OK;
 	double t0 = mono_s();
-	if (!r->ctx->dry_run)
-		err = askue_influx_write_split(r->ix, r->batch, r->batch_len, on_refused, r, NULL);
+	if (r->w) {
+		char *next = malloc(BATCH_BYTES_MAX);
+		if (!next)
+			return askue_err_set(ASKUE_ERR_NOMEM, "rollup: out of memory");
+		err = askue_influx_writer_put_take(r->w, r->batch, r->batch_len);
+		r->batch = next;
+	}
 	r->write_s += mono_s() - t0;
 	r->batch_len = 0;
 	r->batch_points = 0;
@@ -565,7 +562,6 @@ static void report_day(struct run *r, double seconds)
 	cJSON_AddNumberToObject(o, "daily_points", (double)r->points);
 	cJSON_AddNumberToObject(o, "estimated", (double)r->estimated);
 	cJSON_AddNumberToObject(o, "went_backwards", (double)r->backwards);
-	cJSON_AddNumberToObject(o, "refused", (double)r->refused);
 	cJSON_AddNumberToObject(o, "rows_without_total", (double)r->rows_without_total);
 	cJSON_AddNumberToObject(o, "seconds", (double)(int64_t)(seconds * 1000) / 1000.0);
 	cJSON_AddNumberToObject(o, "query_seconds", (double)(int64_t)(r->query_s * 1000) / 1000.0);
@@ -574,10 +570,11 @@ static void report_day(struct run *r, double seconds)
 }
 
 
-enum askue_err job_rollup_day(struct job_ctx *ctx, struct askue_date day)
+static enum askue_err roll_day(struct job_ctx *ctx, struct askue_date day,
+                               struct askue_influx_writer *w)
 {
 	double t0 = mono_s();
-	struct run r = {.ctx = ctx, .day = day};
+	struct run r = {.ctx = ctx, .day = day, .w = w};
 	askue_date_format(day, r.day_s);
 	enum askue_err err = askue_date_start(day, &r.start);
 	if (!err)
@@ -595,6 +592,46 @@ enum askue_err job_rollup_day(struct job_ctx *ctx, struct askue_date day)
 		report_day(&r, mono_s() - t0);
 	run_free(&r);
 	return err;
+}
+
+/* The writer of the daily points of a run (none under --dry-run). */
+static enum askue_err writer_open(struct job_ctx *ctx, struct askue_influx_writer **w)
+{
+	*w = NULL;
+	return ctx->dry_run ? ASKUE_OK : askue_influx_writer_open(&ctx->cli->cfg, 4, w);
+}
+
+/* Wait for the writes; an error fails the run (the caller rolls the ledger
+ * back: the days are not recorded as done). */
+static enum askue_err writer_close(struct job_ctx *ctx, struct askue_influx_writer *w,
+                                   enum askue_err err)
+{
+	double t0 = mono_s();
+	int64_t refused = 0;
+	enum askue_err werr = askue_influx_writer_close(w, &refused);
+	cJSON *wait = cJSON_GetObjectItem(ctx->report, "write_drain_seconds");
+	double s = (double)(int64_t)((mono_s() - t0) * 1000) / 1000.0;
+	if (wait)
+		cJSON_SetNumberValue(wait, wait->valuedouble + s);
+	else
+		cJSON_AddNumberToObject(ctx->report, "write_drain_seconds", s);
+	cJSON *ref = cJSON_GetObjectItem(ctx->report, "daily_refused");
+	if (ref)
+		cJSON_SetNumberValue(ref, ref->valuedouble + (double)refused);
+	else
+		cJSON_AddNumberToObject(ctx->report, "daily_refused", (double)refused);
+	if (!err && werr)
+		askue_err_prefix("rollup: daily points: ");
+	return err ? err : werr;
+}
+
+enum askue_err job_rollup_day(struct job_ctx *ctx, struct askue_date day)
+{
+	struct askue_influx_writer *w;
+	enum askue_err err = writer_open(ctx, &w);
+	if (!err)
+		err = roll_day(ctx, day, w);
+	return writer_close(ctx, w, err);
 }
 
 /* 1 when day needs a rollup: never done, marked for a redo (done 0), or
@@ -619,13 +656,14 @@ static enum askue_err needs_rollup(struct job_ctx *ctx, struct askue_date day, i
 enum askue_err job_rollup_ensure(struct job_ctx *ctx, struct askue_date from,
                                  struct askue_date to)
 {
-	enum askue_err err = ASKUE_OK;
+	struct askue_influx_writer *w;
+	enum askue_err err = writer_open(ctx, &w);
 	for (struct askue_date d = from; d.days <= to.days && !err; d = askue_date_add_days(d, 1)) {
 		int need;
 		if (!(err = needs_rollup(ctx, d, &need)) && need)
-			err = job_rollup_day(ctx, d);
+			err = roll_day(ctx, d, w);
 	}
-	return err;
+	return writer_close(ctx, w, err);
 }
 
 /* meter_day rows (and the rollup_day rows saying they are there) older
@@ -672,10 +710,12 @@ static enum askue_err run_days(struct job_ctx *ctx, struct askue_date *first)
 	if (last.days > ctx->today.days)
 		last = ctx->today;
 	*first = askue_period_first(ctx->period);
+	struct askue_influx_writer *w;
+	err = writer_open(ctx, &w);
 	for (struct askue_date d = *first; d.days <= last.days && !err;
 	     d = askue_date_add_days(d, 1))
-		err = job_rollup_day(ctx, d);
-	return err;
+		err = roll_day(ctx, d, w);
+	return writer_close(ctx, w, err);
 }
 
 int job_rollup(struct job_ctx *ctx)

@@ -382,3 +382,125 @@ enum askue_err askue_influx_query_stream(struct askue_influx *ix, const char *q,
 	free(s.buf);
 	return err;
 }
+
+#define WRITER_QUEUE_MAX 64
+
+struct askue_influx_writer {
+	struct askue_influx *ix;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t changed;
+	char *buf[WRITER_QUEUE_MAX];
+	size_t len[WRITER_QUEUE_MAX];
+	int head, count, queue_max;
+	int closing;
+	enum askue_err err;
+	char msg[512];
+	int64_t refused;
+};
+
+static void writer_refused(const char *line, size_t len, const char *error, void *ctx)
+{
+	struct askue_influx_writer *w = ctx;
+	pthread_mutex_lock(&w->mu);
+	w->refused++;
+	pthread_mutex_unlock(&w->mu);
+	fprintf(stderr, "influx: a point refused: %s: %.*s\n", error, (int)(len > 200 ? 200 : len),
+	        line);
+}
+
+static void *writer_main(void *arg)
+{
+	struct askue_influx_writer *w = arg;
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (!w->count && !w->closing)
+			pthread_cond_wait(&w->changed, &w->mu);
+		if (!w->count)
+			break;
+		char *buf = w->buf[w->head];
+		size_t len = w->len[w->head];
+		int failed = w->err != ASKUE_OK;
+		pthread_mutex_unlock(&w->mu);
+		enum askue_err err =
+			failed ? ASKUE_OK : askue_influx_write_split(w->ix, buf, len, writer_refused, w, NULL);
+		free(buf);
+		pthread_mutex_lock(&w->mu);
+		if (err && !w->err) {
+			w->err = err;
+			snprintf(w->msg, sizeof w->msg, "%s", askue_err_msg());
+		}
+		w->head = (w->head + 1) % WRITER_QUEUE_MAX;
+		w->count--;
+		pthread_cond_broadcast(&w->changed);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+enum askue_err askue_influx_writer_open(const struct askue_config *cfg, int queue_max,
+                                        struct askue_influx_writer **out)
+{
+	struct askue_influx_writer *w = calloc(1, sizeof *w);
+	if (!w)
+		return askue_err_set(ASKUE_ERR_NOMEM, "influx: out of memory");
+	w->queue_max = queue_max < 1 ? 1 : queue_max > WRITER_QUEUE_MAX ? WRITER_QUEUE_MAX : queue_max;
+	enum askue_err err = askue_influx_open(cfg, &w->ix);
+	if (err) {
+		free(w);
+		return err;
+	}
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->changed, NULL);
+	if (pthread_create(&w->thread, NULL, writer_main, w)) {
+		pthread_mutex_destroy(&w->mu);
+		pthread_cond_destroy(&w->changed);
+		askue_influx_close(w->ix);
+		free(w);
+		return askue_err_set(ASKUE_ERR_NOMEM, "influx: cannot start the writer thread");
+	}
+	*out = w;
+	return ASKUE_OK;
+}
+
+enum askue_err askue_influx_writer_put_take(struct askue_influx_writer *w, char *lines,
+                                            size_t len)
+{
+	pthread_mutex_lock(&w->mu);
+	while (w->count == w->queue_max && !w->err)
+		pthread_cond_wait(&w->changed, &w->mu);
+	enum askue_err err = w->err;
+	if (err) {
+		askue_err_set(err, "%s", w->msg);
+		free(lines);
+	} else {
+		int tail = (w->head + w->count) % WRITER_QUEUE_MAX;
+		w->buf[tail] = lines;
+		w->len[tail] = len;
+		w->count++;
+		pthread_cond_broadcast(&w->changed);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return err;
+}
+
+enum askue_err askue_influx_writer_close(struct askue_influx_writer *w, int64_t *refused)
+{
+	if (!w)
+		return ASKUE_OK;
+	pthread_mutex_lock(&w->mu);
+	w->closing = 1;
+	pthread_cond_broadcast(&w->changed);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	enum askue_err err = w->err;
+	if (err)
+		askue_err_set(err, "%s", w->msg);
+	if (refused)
+		*refused = w->refused;
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->changed);
+	askue_influx_close(w->ix);
+	free(w);
+	return err;
+}

@@ -19,6 +19,7 @@
 #define ASKUE_INFLUX_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "config.h"
 #include "err.h"
 
@@ -73,6 +74,26 @@ typedef enum askue_err askue_influx_series_fn(const char *name, const struct cJS
 ASKUE_MUST enum askue_err askue_influx_query_stream(struct askue_influx *ix, const char *q,
                                                     int chunk_size, askue_influx_series_fn *fn,
                                                     void *ctx);
+/* A background writer: batches of line protocol handed over by one thread
+ * are written by another, through its own handle, in order, each with
+ * askue_influx_write_split (refused lines counted and logged to stderr),
+ * so a job's writes overlap its reading and computing. At most queue_max
+ * batches wait; _put blocks while the queue is full. The first error
+ * (InfluxDB unreachable) stops the writing; _put then returns it at once
+ * (the batch is dropped) and _close returns it. */
+struct askue_influx_writer;
+ASKUE_MUST enum askue_err askue_influx_writer_open(const struct askue_config *cfg,
+                                                   int queue_max,
+                                                   struct askue_influx_writer **out);
+/* Hand over lines[0..len) (whole lines); the writer takes the malloc'ed
+ * buffer and frees it. */
+ASKUE_MUST enum askue_err askue_influx_writer_put_take(struct askue_influx_writer *w,
+                                                       char *lines, size_t len);
+/* Wait until every batch is written, stop the thread, free. *refused (may
+ * be NULL) gets the number of lines InfluxDB refused. NULL is a no-op. */
+ASKUE_MUST enum askue_err askue_influx_writer_close(struct askue_influx_writer *w,
+                                                    int64_t *refused);
+
 /* CREATE DATABASE (idempotent). */
 ASKUE_MUST enum askue_err askue_influx_create_database(struct askue_influx *ix);
 /* GET /ping: 0 when InfluxDB answers. */

@@ -149,3 +149,19 @@ test_rollup_redo_marks_the_next_day() {
 	jqeq ".results[0].series[0].values | map(select(.[0] == $D0 - 86400))[0] | .[1], .[4]" "800
 true"
 }
+
+# A point InfluxDB refuses (a field type conflict) is counted and named; the
+# other points and the ledger are written.
+test_rollup_counts_a_refused_daily_point() {
+	ru_up
+	# t1_wh as a float: only R2's point (two zones) carries t1_wh
+	printf 'daily,meter=Z1 t1_wh=1.5 %s\n' "$D0" | write_lines
+	ok askue --json job rollup --date 2026-11-10 || return 1
+	jqeq '.daily_refused' 1 && jqeq '.rollup_days[0].daily_points' 3 || return 1
+	grep -q 'daily,meter=R2' "$T_TMP/stderr" || { fail "refused point not named: $(cat "$T_TMP/stderr")"; return 1; }
+	# R1 written (09.11 not rolled up: from its first reading of the day,
+	# 1010.250 - 1001.500 = 8,750 Wh, estimated)
+	OUT=$(daily_of R1)
+	jqeq '.results[0].series[0].values[0] | "\(.[1]) \(.[4])"' "8750 true" || return 1
+	eq 3 "$(db "SELECT count(*) FROM meter_day WHERE day = '2026-11-10'")" "meter_day rows"
+}
