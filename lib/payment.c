@@ -1,7 +1,7 @@
-/* payment — see payment.h. The account's settlement (allocation of credits
- * to charges, invoices becoming paid) and the posting of payments; the
- * suspense list and the bank-registry import are in payment_import.c's
- * half below (same file: they share the posting path). */
+/* payment — see payment.h. In order: the account's settlement (allocation
+ * of credits to charges, invoices becoming paid), the posting of payments,
+ * reading them back, the suspense list, and the bank-registry import (one
+ * file: the last two share the posting path and its duplicate checks). */
 #include "payment.h"
 
 #include <assert.h>

@@ -353,17 +353,26 @@ static cJSON *suspense_json(const struct askue_suspense *s)
 
 static int add_suspense(const struct askue_suspense *s, void *arg)
 {
-	cJSON *list = arg;
-	if (list) {
-		cJSON_AddItemToArray(list, suspense_json(s));
-		return 0;
-	}
-	char a[ASKUE_NUM_BUF];
-	printf("%-6lld %-8s %s:%lld  %-12s %12s  %-10s %-20s %s%s%s\n", (long long)s->id, s->status,
-	       s->source, (long long)s->line, s->account[0] ? s->account : "-",
-	       s->has_amount ? askue_money_format(s->amount, a) : "-", s->date[0] ? s->date : "-",
-	       s->ref[0] ? s->ref : "-", s->reason, s->note[0] ? "  // " : "", s->note);
+	cJSON_AddItemToArray(arg, suspense_json(s));
 	return 0;
+}
+
+static const char *str_or_dash(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItem(o, key);
+	return cJSON_IsString(v) ? v->valuestring : cJSON_IsRaw(v) ? v->valuestring : "-";
+}
+
+static void print_suspense(const cJSON *o)
+{
+	printf("%-6s %-8s %s:%s  %-12s %12s  %-10s %-20s %s", str_or_dash(o, "id"),
+	       str_or_dash(o, "status"), str_or_dash(o, "file"), str_or_dash(o, "line"),
+	       str_or_dash(o, "account"), str_or_dash(o, "amount"), str_or_dash(o, "date"),
+	       str_or_dash(o, "ref"), str_or_dash(o, "reason"));
+	const cJSON *note = cJSON_GetObjectItem(o, "note");
+	if (cJSON_IsString(note))
+		printf("  // %s", note->valuestring);
+	printf("\n");
 }
 
 int cmd_payments_suspense(struct askue_cli *cli, int argc, char **argv)
@@ -377,13 +386,21 @@ int cmd_payments_suspense(struct askue_cli *cli, int argc, char **argv)
 	struct askue_ledger *l = cli_ledger(cli);
 	if (!l)
 		return EX_SOFTWARE;
-	cJSON *list = cli->json ? cJSON_CreateArray() : NULL;
+	cJSON *list = cJSON_CreateArray();
 	enum askue_err err = askue_suspense_each(l, all, add_suspense, list);
 	if (err) {
 		cJSON_Delete(list);
 		return cli_fail(cli, err);
 	}
-	return list ? cli_print_json(list) : 0;
+	if (cli->json)
+		return cli_print_json(list);
+	const cJSON *s;
+	cJSON_ArrayForEach(s, list)
+		print_suspense(s);
+	if (!cJSON_GetArraySize(list))
+		printf("no payments in suspense%s\n", all ? "" : " (open)");
+	cJSON_Delete(list);
+	return 0;
 }
 
 int cmd_payments_assign(struct askue_cli *cli, int argc, char **argv)
