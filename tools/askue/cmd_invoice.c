@@ -173,6 +173,23 @@ static void print_money(const char *what, struct askue_money m)
 	printf("  %-44s %14s RUB\n", what, askue_money_format(m, buf));
 }
 
+/* How it was computed and what to check (the invoice's details). */
+static void print_details(const char *text)
+{
+	cJSON *d = text ? cJSON_Parse(text) : NULL;
+	const cJSON *how = cJSON_GetObjectItem(d, "how"), *days = cJSON_GetObjectItem(d, "days");
+	if (cJSON_IsString(how) && cJSON_IsNumber(days))
+		printf("computed: %s, %d days billed\n", how->valuestring, (int)days->valuedouble);
+	const cJSON *e;
+	cJSON_ArrayForEach(e, cJSON_GetObjectItem(d, "exceptions"))
+	{
+		const cJSON *kind = cJSON_GetObjectItem(e, "kind"), *t = cJSON_GetObjectItem(e, "text");
+		if (cJSON_IsString(kind) && cJSON_IsString(t))
+			printf("  to check: %s: %s\n", kind->valuestring, t->valuestring);
+	}
+	cJSON_Delete(d);
+}
+
 static void print_invoice(const struct askue_invoice *inv)
 {
 	char p[16], issued[ASKUE_DATE_BUF], due[ASKUE_DATE_BUF];
@@ -198,6 +215,7 @@ static void print_invoice(const struct askue_invoice *inv)
 	if (inv->estimated)
 		printf("estimated: a line is based on an estimate; the next actual reading trues it"
 		       " up\n");
+	print_details(inv->details);
 }
 
 int cmd_invoice_show(struct askue_cli *cli, int argc, char **argv)
