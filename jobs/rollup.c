@@ -484,12 +484,10 @@ static enum askue_err each_meter(struct run *r)
 		err = clear_day(r);
 	for (size_t i = 0; i < r->n && !err; i++) {
 		struct mrec *m = &r->m[i];
-		int data = m->day.readings > 0 || m->has_end;
 		r->installed += m->installed;
-		if (!data) {
-			r->installed_without_data += m->installed;
-			continue;
-		}
+		r->installed_without_data += m->installed && !m->day.readings;
+		if (!m->day.readings && !m->has_end)
+			continue; /* nothing to write */
 		r->meters_with_data += m->day.readings > 0;
 		if (!m->installed) {
 			r->not_installed++;
@@ -570,6 +568,20 @@ static void report_day(struct run *r, double seconds)
 }
 
 
+/* The map's size up front: no rehashing of half a million serials. */
+static size_t meters_count(struct askue_ledger *l)
+{
+	static const char sql[] = "SELECT count(*) FROM meter";
+	sqlite3_stmt *st;
+	size_t n = 1024;
+	if (askue_ledger_stmt(l, sql, &st))
+		return n;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n += (size_t)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return n;
+}
+
 static enum askue_err roll_day(struct job_ctx *ctx, struct askue_date day,
                                struct askue_influx_writer *w)
 {
@@ -582,7 +594,7 @@ static enum askue_err roll_day(struct job_ctx *ctx, struct askue_date day,
 	if (!err && !(r.batch = malloc(BATCH_BYTES_MAX)))
 		err = askue_err_set(ASKUE_ERR_NOMEM, "rollup: out of memory");
 	if (!err)
-		err = askue_strmap_new(1024, &r.index);
+		err = askue_strmap_new(meters_count(ctx->l), &r.index);
 	if (!err)
 		err = askue_influx_open(&ctx->cli->cfg, &r.ix);
 	if (!err && !(err = load_installed(&r)) && !(err = stream_readings(&r)) &&
