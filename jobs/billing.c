@@ -242,7 +242,7 @@ static enum askue_err bill_one(struct run *r, int64_t id)
 		r->charges_kop += r->doc->res.charges.kop;
 	}
 	if (err == ASKUE_ERR_INVALID || err == ASKUE_ERR_LIMIT || err == ASKUE_ERR_RANGE ||
-	    err == ASKUE_ERR_NOT_FOUND || err == ASKUE_ERR_EXISTS) {
+	    err == ASKUE_ERR_NOT_FOUND || err == ASKUE_ERR_EXISTS || err == ASKUE_ERR_CONFLICT) {
 		if (err == ASKUE_ERR_EXISTS)
 			r->existing++;
 		else

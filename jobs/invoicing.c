@@ -536,12 +536,38 @@ static enum askue_err fill_money(const struct askue_account_since *since,
 	return money_sum(before, inv->charges, &inv->total);
 }
 
+/* Periods are invoiced in order: an invoice's previous balance and its
+ * start values are the last invoice's, so a period before one already
+ * invoiced is refused (correct that period instead). */
+static enum askue_err check_order(struct billing *b, const struct billing_doc *doc)
+{
+	static const char sql[] =
+		"SELECT period FROM invoice WHERE subscriber_id = ? AND period > ? ORDER BY period LIMIT 1";
+	sqlite3_stmt *st;
+	enum askue_err err = askue_ledger_stmt(b->l, sql, &st);
+	if (err)
+		return err;
+	sqlite3_bind_int64(st, 1, doc->subscriber_id);
+	bind_period(st, 2, doc->period);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		err = askue_err_set(ASKUE_ERR_CONFLICT, "account %s: %s is invoiced already, a later"
+		                    " period: an earlier one is corrected, not issued",
+		                    doc->account, askue_column_text(st, 0));
+	else if (rc != SQLITE_DONE)
+		err = askue_ledger_fail(b->l, rc, "later invoices");
+	sqlite3_reset(st);
+	return err;
+}
+
 enum askue_err billing_issue_tx(struct billing *b, const struct billing_doc *doc,
                                 struct askue_date issued, int64_t run_id, int64_t now,
                                 char *number_out)
 {
 	struct askue_account_since since;
-	enum askue_err err = askue_account_since_last_invoice(b->l, doc->subscriber_id, &since);
+	enum askue_err err = check_order(b, doc);
+	if (!err)
+		err = askue_account_since_last_invoice(b->l, doc->subscriber_id, &since);
 	if (err)
 		return err;
 	struct askue_invoice_line lines[ASKUE_BILL_LINES_MAX];

@@ -205,6 +205,10 @@ test_silent_meter_estimated_then_trued_up() {
 	ok askue --json invoice show "202604-$acc" || return 1
 	jqeq '.estimated' false && jqeq '.lines[0].kwh' 107 && jqeq '.charges' 606.69 || return 1
 	jqeq '.readings[0].start_kwh' 10363 && jqeq '.readings[0].start_how' previous || return 1
+	# November, never billed, cannot be issued after December: refused, said why
+	bill 2025-11 2025-12-02 || return 1
+	jqeq '.issued' 0 && jqeq '.refused' 1 || return 1
+	jqeq '.exceptions_list[0].text | test("2025-12 is invoiced already")' true || return 1
 }
 
 # February: 100 kWh = 567.00 for both; March: 50 kWh = 283.50. Y pays
