@@ -25,6 +25,7 @@ struct billing {
 	struct askue_ledger *l;
 	struct askue_rules *rules;
 	struct askue_norms *norms; /* NULL: no norms table (estimation by average only) */
+	struct askue_tariff_cache *tariffs; /* each tariff's versions, read once a run */
 	struct askue_bill_params params;
 	struct askue_bill_segment seg[ASKUE_BILL_SEGMENTS_MAX];
 	struct askue_bill_reading readings[ASKUE_BILL_SEGMENTS_MAX][BILLING_READINGS_MAX];
@@ -46,6 +47,10 @@ enum askue_err billing_open(const struct askue_config *cfg, struct askue_ledger 
 		free(b);
 		return err;
 	}
+	if ((err = askue_tariff_cache_new(&b->tariffs))) {
+		billing_close(b);
+		return err;
+	}
 	char path[ASKUE_PATH_MAX + 16];
 	snprintf(path, sizeof path, "%s/norms.csv", cfg->billing_rules_dir);
 	if (access(path, F_OK) == 0 && (err = askue_norms_load(path, &b->norms))) {
@@ -62,6 +67,7 @@ void billing_close(struct billing *b)
 		return;
 	askue_rules_free(b->rules);
 	askue_norms_free(b->norms);
+	askue_tariff_cache_free(b->tariffs);
 	free(b);
 }
 
@@ -345,8 +351,9 @@ enum askue_err billing_compute(struct billing *b, int64_t subscriber_id,
 		err = load_history(b, subscriber_id, &in);
 	int nv = 0;
 	if (!err)
-		err = askue_tariff_load_for_billing(b->l, subscriber_id, in.first, in.end, b->versions,
-		                                    ASKUE_BILL_VERSIONS_MAX, &nv);
+		err = askue_tariff_load_for_billing_cached(b->l, b->tariffs, subscriber_id, in.first,
+		                                           in.end, b->versions, ASKUE_BILL_VERSIONS_MAX,
+		                                           &nv);
 	if (err) {
 		askue_err_prefix("account %s: ", doc->account);
 		return err;
