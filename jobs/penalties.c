@@ -57,6 +57,12 @@ int job_penalties(struct job_ctx *ctx)
 	enum askue_err err = askue_rules_load(ctx->cli->cfg.billing_rules_dir, &rules);
 	if (err)
 		askue_err_prefix("[billing] rules_dir %s: ", ctx->cli->cfg.billing_rules_dir);
+	/* The run reads the open charges' allocations all over the ledger and
+	 * writes a few hundred thousand rows in one transaction: a page cache
+	 * that holds them (no spills to the WAL before the commit) and reads
+	 * through mmap. This connection only. */
+	if (!err && !(err = askue_ledger_exec(ctx->l, "PRAGMA cache_size = -262144")))
+		err = askue_ledger_exec(ctx->l, "PRAGMA mmap_size = 2147418112");
 	if (!err && !(err = askue_ledger_begin(ctx->l))) {
 		err = askue_accrual_run_tx(ctx->l, rules, &run);
 		if (!err && !ctx->dry_run)

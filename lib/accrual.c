@@ -496,8 +496,18 @@ enum askue_err askue_accrual_close_tx(struct askue_ledger *l, int64_t posting_id
 
 /* The run (askue_accrual_run_tx): the working set, read whole before
  * anything is written (the run closes charges as it goes), by account. */
+/* An open charge past due as the working set gives it, with what was
+ * posted for it: all a run needs but the allocations. */
 struct open_charge {
-	int64_t posting_id, subscriber_id;
+	int64_t posting_id, subscriber_id, invoice_id;
+	char account[ASKUE_ACCOUNT_BUF];
+	enum askue_penalty_category category;
+	struct askue_period period;
+	struct askue_date due;
+	struct askue_money base;
+	int has_accrual;
+	struct askue_date through;
+	struct askue_money posted;
 	int overdue_done; /* journaled before, or no invoice */
 };
 
@@ -526,18 +536,39 @@ static enum askue_err open_push(struct run_state *s, sqlite3_stmt *st)
 		s->open = v;
 		s->cap_open = cap;
 	}
-	s->open[s->n_open++] = (struct open_charge){sqlite3_column_int64(st, 0),
-	                                            sqlite3_column_int64(st, 1),
-	                                            sqlite3_column_int(st, 2)};
-	return ASKUE_OK;
+	struct open_charge *oc = &s->open[s->n_open];
+	memset(oc, 0, sizeof *oc);
+	oc->posting_id = sqlite3_column_int64(st, 0);
+	oc->subscriber_id = sqlite3_column_int64(st, 1);
+	oc->invoice_id = sqlite3_column_int64(st, 2);
+	enum askue_err err = column_period(st, 3, &oc->period);
+	if (!err)
+		err = column_date(st, 4, "charge due", &oc->due);
+	oc->base.kop = sqlite3_column_int64(st, 5);
+	snprintf(oc->account, sizeof oc->account, "%s", askue_column_text(st, 6));
+	oc->category = strcmp(askue_column_text(st, 7), "household") ? ASKUE_PENALTY_OTHER
+	                                                             : ASKUE_PENALTY_HOUSEHOLD;
+	oc->overdue_done = sqlite3_column_int(st, 8);
+	if (!err && sqlite3_column_type(st, 9) != SQLITE_NULL) {
+		oc->has_accrual = 1;
+		oc->posted.kop = sqlite3_column_int64(st, 10);
+		err = column_date(st, 9, "accrual through", &oc->through);
+	}
+	if (!err)
+		s->n_open++;
+	return err;
 }
 
 static enum askue_err load_open(struct run_state *s)
 {
 	static const char sql[] =
-		"SELECT c.charge_posting_id, c.subscriber_id,"
-		" c.invoice_id IS NULL OR o.invoice_id IS NOT NULL FROM penalty_charge c"
+		"SELECT c.charge_posting_id, c.subscriber_id, coalesce(c.invoice_id, 0), c.period,"
+		" c.due, c.base_kop, s.account, s.category,"
+		" c.invoice_id IS NULL OR o.invoice_id IS NOT NULL, a.through, a.cumulative_kop"
+		" FROM penalty_charge c JOIN subscriber s ON s.id = c.subscriber_id"
 		" LEFT JOIN invoice_overdue o ON o.invoice_id = c.invoice_id"
+		" LEFT JOIN penalty_accrual a ON a.id = (SELECT max(id) FROM penalty_accrual"
+		"  WHERE charge_posting_id = c.charge_posting_id)"
 		" WHERE c.closed IS NULL AND c.due < ? ORDER BY c.subscriber_id, c.charge_posting_id";
 	sqlite3_stmt *st;
 	enum askue_err err = askue_ledger_stmt(s->l, sql, &st);
@@ -606,18 +637,37 @@ static void note_charge(struct run_state *s, struct askue_money delta)
 		s->run->corrected.kop += delta.kop;
 }
 
+/* The charge of an open row with its allocations up to today. */
+static enum askue_err load_open_charge(struct run_state *s, const struct open_charge *oc)
+{
+	struct askue_accrual_charge *c = &s->charge;
+	memset(c, 0, offsetof(struct askue_accrual_charge, parts));
+	c->posting_id = oc->posting_id;
+	c->subscriber_id = oc->subscriber_id;
+	c->invoice_id = oc->invoice_id;
+	snprintf(c->account, sizeof c->account, "%s", oc->account);
+	c->category = oc->category;
+	c->period = oc->period;
+	c->due = oc->due;
+	c->base = oc->base;
+	c->has_accrual = oc->has_accrual;
+	c->through = oc->through;
+	c->posted = oc->posted;
+	return load_parts(s->l, s->run->today, c);
+}
+
 static enum askue_err run_charge(struct run_state *s, const struct open_charge *oc)
 {
 	int64_t posting_id = oc->posting_id;
 	struct askue_accrual_run *run = s->run;
 	struct askue_accrual_charge *c = &s->charge;
-	enum askue_err err = askue_accrual_load(s->l, s->rules, posting_id, run->today, c);
-	if (err)
-		return err;
-	if (c->has_accrual && c->through.days > run->today.days) {
+	if (oc->has_accrual && oc->through.days > run->today.days) {
 		run->behind++;
 		return ASKUE_OK;
 	}
+	enum askue_err err = load_open_charge(s, oc);
+	if (err)
+		return err;
 	snprintf(s->account, sizeof s->account, "%s", c->account);
 	run->visited++;
 	int journaled = 0;
