@@ -757,3 +757,45 @@ enum askue_err billing_invoiced_each(struct askue_ledger *l, struct askue_period
 	free(ids);
 	return ASKUE_OK;
 }
+
+enum askue_err billing_run_start(struct askue_ledger *l, struct askue_period period,
+                                 const char *kind, int64_t now, int64_t *id)
+{
+	static const char sql[] = "INSERT INTO billing_run(period, kind, started) VALUES (?, ?, ?)";
+	sqlite3_stmt *st;
+	enum askue_err err = askue_ledger_begin(l);
+	if (!err && !(err = askue_ledger_stmt(l, sql, &st))) {
+		bind_period(st, 1, period);
+		askue_bind_text(st, 2, kind);
+		sqlite3_bind_int64(st, 3, now);
+		err = askue_ledger_step_done(l, st, "billing run");
+	}
+	if (!err) {
+		*id = sqlite3_last_insert_rowid(askue_ledger_db(l));
+		err = askue_ledger_commit(l);
+	}
+	if (err)
+		askue_ledger_rollback(l);
+	return err;
+}
+
+enum askue_err billing_run_finish(struct askue_ledger *l, int64_t id, int64_t now,
+                                  int64_t documents, const char *details)
+{
+	static const char sql[] = "UPDATE billing_run SET finished = ?, issued = ?, details = ?"
+	                          " WHERE id = ?";
+	sqlite3_stmt *st;
+	enum askue_err err = askue_ledger_begin(l);
+	if (!err && !(err = askue_ledger_stmt(l, sql, &st))) {
+		sqlite3_bind_int64(st, 1, now);
+		sqlite3_bind_int64(st, 2, documents);
+		askue_bind_text(st, 3, details && *details ? details : "{}");
+		sqlite3_bind_int64(st, 4, id);
+		err = askue_ledger_step_done(l, st, "billing run");
+	}
+	if (!err)
+		err = askue_ledger_commit(l);
+	if (err)
+		askue_ledger_rollback(l);
+	return err;
+}

@@ -77,6 +77,14 @@ ASKUE_MUST enum askue_err billing_correct_tx(struct billing *b, int64_t subscrib
                                              int64_t now, struct askue_money *diff_out,
                                              cJSON *detail);
 
+/* A run of kind 'billing' or 'recalculation' recorded in billing_run (own
+ * transaction): started now; _finish sets finished, the count of
+ * documents and details (a JSON object text, may be NULL). */
+ASKUE_MUST enum askue_err billing_run_start(struct askue_ledger *l, struct askue_period period,
+                                            const char *kind, int64_t now, int64_t *id);
+ASKUE_MUST enum askue_err billing_run_finish(struct askue_ledger *l, int64_t id, int64_t now,
+                                             int64_t documents, const char *details);
+
 /* The subscribers with an invoice for period, by id (for recalculation). */
 ASKUE_MUST enum askue_err billing_invoiced_each(struct askue_ledger *l, struct askue_period period,
                                                 int (*fn)(int64_t subscriber_id, void *arg),

@@ -295,6 +295,7 @@ test_correction_document() {
 	eq 1 "$(db 'SELECT count(*) FROM correction')" "dry run posted" || return 1
 	ok askue --json billing recalculate --period 2026-03 --reason "March price" --date 2026-04-10 || return 1
 	jqeq '.differ' 1 && jqeq '.difference' -167.84 || return 1
+	eq "recalculation|1|1" "$(db "SELECT r.kind, r.issued, count(*) FROM billing_run r JOIN correction c ON c.run_id = r.id GROUP BY r.id")" "the run" || return 1
 	ok askue --json balance "$acc2" && jqeq '.balance' 1252.50 || return 1
 	ok askue --json billing recalculate --period 2026-03 --reason "March price" && jqeq '.differ' 0 || return 1
 }

@@ -19,6 +19,7 @@
 #include "alert.h"
 #include "cli.h"
 #include "invoice.h"
+#include "journal.h"
 
 static cJSON *json_header(const struct askue_invoice *inv)
 {
@@ -352,7 +353,7 @@ struct recalc {
 	struct billing *b;
 	const struct correct_opts *o;
 	cJSON *list;
-	int64_t checked, differ, in_batch;
+	int64_t checked, differ, in_batch, run_id;
 	struct askue_money total;
 	enum askue_err err;
 };
@@ -366,7 +367,7 @@ static int recalc_one(int64_t subscriber_id, void *arg)
 	struct askue_money diff = {0};
 	cJSON *d = cJSON_CreateObject();
 	r->err = billing_correct_tx(r->b, subscriber_id, r->o->period, r->o->date,
-	                            r->o->reason ? r->o->reason : "", !r->o->dry_run, 0,
+	                            r->o->reason ? r->o->reason : "", !r->o->dry_run, r->run_id,
 	                            now_of(r->o->date), &diff, d);
 	r->checked++;
 	if (!r->err && diff.kop) {
@@ -404,6 +405,8 @@ int cmd_billing_recalculate(struct askue_cli *cli, int argc, char **argv)
 	if (!l)
 		return EX_SOFTWARE;
 	enum askue_err err = billing_open(&cli->cfg, l, &r.b);
+	if (!err && !o.dry_run)
+		err = billing_run_start(l, o.period, "recalculation", now_of(o.date), &r.run_id);
 	if (!err)
 		err = billing_invoiced_each(l, o.period, recalc_one, &r);
 	if (!err && (err = r.err) == ASKUE_OK && r.in_batch) {
@@ -411,6 +414,16 @@ int cmd_billing_recalculate(struct askue_cli *cli, int argc, char **argv)
 			err = askue_ledger_commit(l);
 		else
 			askue_ledger_rollback(l);
+	}
+	if (!err && r.run_id) {
+		cJSON *d = cJSON_CreateObject();
+		cJSON_AddStringToObject(d, "reason", o.reason);
+		askue_json_add_int(d, "checked", r.checked);
+		askue_json_add_int(d, "difference_kop", r.total.kop);
+		char *text = cJSON_PrintUnformatted(d);
+		cJSON_Delete(d);
+		err = billing_run_finish(l, r.run_id, now_of(o.date), r.differ, text);
+		cJSON_free(text);
 	}
 	billing_close(r.b);
 	if (err) {
