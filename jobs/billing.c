@@ -2,8 +2,9 @@
  * the billing day of a period (default: the month before --date).
  *
  * Journals billing_day_came once per period, records the run
- * (billing_run), then bills every active subscriber with a meter or a
- * tariff in the period who has no invoice for it yet, in id order,
+ * (billing_run), then bills every subscriber with a meter in the period,
+ * or with a tariff and an account not closed, who has no invoice for it
+ * yet, in id order,
  * BILLING_BATCH_SUBSCRIBERS per transaction. Each subscriber is a
  * savepoint inside the batch: its invoice, lines, determinants, posting and
  * events are all written or none, so a job killed at any moment leaves
@@ -129,17 +130,20 @@ static enum askue_err finish_run(struct run *r)
 	return err;
 }
 
-/* The next candidates after id `after`: active, a meter or a tariff in the
- * period, no invoice for it. */
+/* The next candidates after id `after`, without an invoice for the
+ * period: whoever had a meter in the period (a suspended or since closed
+ * account too: what the meter measured is owed), and every account not
+ * closed with a tariff chosen before its end (billed by the norm without a
+ * meter). */
 static enum askue_err next_batch(struct run *r, int64_t after, int64_t *ids, int *n)
 {
 	static const char sql[] =
-		"SELECT s.id FROM subscriber s WHERE s.id > ?1 AND s.status = 'active'"
+		"SELECT s.id FROM subscriber s WHERE s.id > ?1"
 		" AND NOT EXISTS (SELECT 1 FROM invoice i WHERE i.subscriber_id = s.id AND i.period = ?2)"
 		" AND (EXISTS (SELECT 1 FROM installation n WHERE n.subscriber_id = s.id"
 		"   AND n.installed < ?4 AND (n.removed IS NULL OR n.removed > ?3))"
-		"  OR EXISTS (SELECT 1 FROM subscriber_tariff t WHERE t.subscriber_id = s.id"
-		"   AND t.valid_from < ?4))"
+		"  OR (s.status != 'closed' AND EXISTS (SELECT 1 FROM subscriber_tariff t"
+		"   WHERE t.subscriber_id = s.id AND t.valid_from < ?4)))"
 		" ORDER BY s.id LIMIT ?5";
 	sqlite3_stmt *st;
 	enum askue_err err = askue_ledger_stmt(r->ctx->l, sql, &st);

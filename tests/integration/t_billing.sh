@@ -338,9 +338,17 @@ test_exceptions_norm_and_not_billed() {
 	acc2=$(sub O) && meter SO "$acc2" 2026-01-10 0
 	rd SO '2026-03-01 00:00' 1000
 	rd SO '2026-04-01 00:00' 2000
+	# supply restricted: what the meter measured is billed all the same
+	# (1 kWh x 5.67); a closed account with a tariff and no meter is not
+	acc3=$(sub Q) && meter SQ "$acc3" 2026-01-10 0 && choose "$acc3" Один
+	askue subscriber set "$acc3" --status suspended >/dev/null || return 1
+	rd SQ '2026-03-01 00:00' 5000
+	rd SQ '2026-04-01 00:00' 6000
+	acc4=$(sub U) && choose "$acc4" Один && askue subscriber set "$acc4" --status closed >/dev/null || return 1
 	flush
 	bill 2026-03 2026-04-02 || return 1
-	jqeq '.issued' 1 && jqeq '.not_billed' 1 || return 1
+	jqeq '.issued' 2 && jqeq '.not_billed' 1 && jqeq '.subscribers' 3 || return 1
+	ok askue --json invoice show "202603-$acc3" && jqeq '.charges' 5.67 || return 1
 	ok askue --json invoice show "202603-$acc" || return 1
 	jqeq '.lines[0].kwh' 98.645 && jqeq '.lines[0].how' norm && jqeq '.charges' 559.32 || return 1
 	ok askue --json billing exceptions --period 2026-03 || return 1
