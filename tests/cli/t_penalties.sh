@@ -56,6 +56,7 @@ test_penalty_show_prints_the_day_ranges() {
 	setup
 	A=$(subscriber "Иванов Пётр" 1) || return 1
 	invoice "$A" 2026-01 100000 2026-02-10 2026-02-01
+	invoice "$A" 2026-06 90000 2026-07-15 2026-07-01 # not yet due on 30.06
 	ok askue penalty show "$A" --date 2026-06-30 || return 1
 	printf '%s\n' "$OUT" | grep -q "period 2026-01: charge 1000.00 due 2026-02-10, day 1 = 2026-02-11" ||
 		die "no period header: $OUT"
@@ -66,8 +67,11 @@ test_penalty_show_prints_the_day_ranges() {
 	printf '%s\n' "$OUT" | grep -qE "2026-05-12\.\.2026-06-30 +days 91-140 +base +1000.00 +1/130 x 9.50% \(rate of 2026-06-30\) +36.54" ||
 		die "no 1/130 line: $OUT"
 	printf '%s\n' "$OUT" | grep -q "penalty 55.54 .*nothing posted yet" || die "no total: $OUT"
+	printf '%s\n' "$OUT" | grep -q "^(1 charge paid in time or not yet due: no penalty)" ||
+		die "the June charge: $OUT"
 	ok askue --json penalty show "$A" --date 2026-06-30 || return 1
 	jqeq .total 55.54 && jqeq .posted 0.00 && jqeq '.charges[0].lines | length' 3 || return 1
+	jqeq '.charges | length' 2 && jqeq '.charges[1].penalty' 0.00 || return 1
 	jqeq '.charges[0].lines[1].fraction' 1/300 && jqeq '.charges[0].lines[1].day_from' 31 || return 1
 	jqeq '.charges[0].lines[2].day_until' 140 && jqeq '.charges[0].lines[2].rate' 9.50 || return 1
 	# show is read-only; after the job, it says what was posted

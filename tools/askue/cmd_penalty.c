@@ -67,6 +67,7 @@ struct show {
 	struct askue_penalty_result res;
 	cJSON *charges;
 	int64_t total_kop, posted_kop;
+	int quiet; /* charges with no penalty and nothing posted (text: counted) */
 	enum askue_err err;
 };
 
@@ -82,7 +83,10 @@ static int show_one(int64_t posting_id, void *arg)
 	s->total_kop += s->res.total.kop;
 	s->posted_kop += c->posted.kop;
 	if (!s->cli->json) {
-		print_charge(c, &s->res);
+		if (s->res.n_lines == 0 && !c->has_accrual)
+			s->quiet++;
+		else
+			print_charge(c, &s->res);
 		return 0;
 	}
 	cJSON *o = askue_accrual_json(c, &s->res);
@@ -105,6 +109,9 @@ static int show_output(struct show *s, const struct askue_subscriber *sub)
 {
 	char day[ASKUE_DATE_BUF], tot[ASKUE_NUM_BUF], posted[ASKUE_NUM_BUF];
 	if (!s->cli->json) {
+		if (s->quiet)
+			printf("(%d charge%s paid in time or not yet due: no penalty)\n", s->quiet,
+			       s->quiet == 1 ? "" : "s");
 		printf("total penalty %s through %s; posted %s\n",
 		       askue_money_format((struct askue_money){s->total_kop}, tot),
 		       askue_date_format(s->date, day),
