@@ -343,6 +343,12 @@ int job_billing(struct job_ctx *ctx)
 {
 	struct run r = {.ctx = ctx};
 	r.period = ctx->has_period ? ctx->period : askue_period_add(askue_period_of(ctx->today), -1);
+	if (askue_period_end(r.period).days > ctx->today.days) {
+		char p[16], d[ASKUE_DATE_BUF], e[ASKUE_DATE_BUF];
+		return cli_usage(ctx->cli, "period %s has not ended on %s: it is billed from %s on",
+		                 askue_period_format(r.period, p), askue_date_format(ctx->today, d),
+		                 askue_date_format(askue_period_end(r.period), e));
+	}
 	r.exceptions = cJSON_CreateArray();
 	r.not_billed_list = cJSON_CreateArray();
 	r.doc = malloc(sizeof *r.doc);
@@ -350,9 +356,11 @@ int job_billing(struct job_ctx *ctx)
 	if (!err)
 		err = billing_open(&ctx->cli->cfg, ctx->l, &r.b);
 	/* The savepoint of each subscriber keeps its undo pages in memory, not
-	 * in a temporary file written for every subscriber. */
+	 * in a temporary file written for every subscriber; a page cache of 64
+	 * MiB holds the inner pages of the indexes a period's run writes. */
 	if (!err)
-		err = askue_ledger_exec(ctx->l, "PRAGMA temp_store = MEMORY");
+		err = askue_ledger_exec(ctx->l, "PRAGMA temp_store = MEMORY;"
+		                                "PRAGMA cache_size = -65536;");
 	if (!err)
 		err = ctx->dry_run ? dry_run(&r) : real_run(&r);
 	billing_close(r.b);

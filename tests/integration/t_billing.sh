@@ -64,6 +64,7 @@ test_single_zone_invoice_idempotent_and_reproducible() {
 	rd S1 '2026-04-01 00:00' 1250500
 	rd S1 '2026-04-01 12:00' 1255000
 	flush
+	fails 64 "has not ended" askue job billing --period 2026-03 --date 2026-03-31 || return 1
 	ok askue --json job billing --period 2026-03 --date 2026-04-02 --dry-run || return 1
 	jqeq '.issued' 1 && jqeq '.charges' 1420.34 || return 1
 	eq 0 "$(db 'SELECT count(*) FROM invoice')" "dry run wrote an invoice" || return 1
