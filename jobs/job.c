@@ -17,6 +17,7 @@ static const struct job jobs[] = {
 	{"billing", job_billing, "monthly: invoices of --period (default: last month)"},
 	{"rollup", job_rollup, "daily: readings per meter and day -> meter_day, InfluxDB daily"},
 	{"penalties", job_penalties, "daily: overdue invoices, penalties (пени) through --date"},
+	{"payments", job_payments, "hourly: the bank registries of $ASKUE_HOME/payments/inbox"},
 };
 #define N_JOBS (sizeof jobs / sizeof jobs[0])
 

@@ -1168,7 +1168,7 @@ static enum askue_err on_csv_row(const struct askue_csv_row *row, void *arg)
 		askue_err_prefix("%s:%lld: ", im->path, (long long)row->line);
 		return err;
 	}
-	if (++im->batch >= ASKUE_PAYMENT_IMPORT_BATCH_ROWS) {
+	if (++im->batch >= ASKUE_PAYMENT_IMPORT_BATCH_ROWS && !im->r->dry_run) {
 		if ((err = askue_ledger_commit(im->l)))
 			return err;
 		im->in_tx = 0;
@@ -1187,9 +1187,9 @@ enum askue_err askue_payments_import(struct askue_ledger *l, const char *path,
 	if (!err && !im.have_header)
 		err = askue_err_set(ASKUE_ERR_INVALID, "%s: empty file: the header account,amount,date,ref"
 		                    " is required", path);
-	if (!err && im.in_tx)
-		err = askue_ledger_commit(l);
-	if (err && im.in_tx)
+	if (!err && im.in_tx && !report_out->dry_run && !(err = askue_ledger_commit(l)))
+		im.in_tx = 0;
+	if (im.in_tx)
 		askue_ledger_rollback(l);
 	return err;
 }

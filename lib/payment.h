@@ -195,6 +195,7 @@ enum askue_import_outcome {
 	ASKUE_IMPORT_ALREADY_SUSPENDED, /* waits in suspense already (a rerun) */
 };
 struct askue_import_report {
+	int dry_run;  /* in: the whole file in one transaction, rolled back */
 	int64_t rows; /* data rows */
 	int64_t count[4];             /* by enum askue_import_outcome */
 	struct askue_money total;     /* every amount that parsed */

@@ -217,3 +217,29 @@ test_import_killed_midway_then_rerun_completes() {
 	eq 6000 "$(sql 'SELECT count(*) FROM payment')" "payments" || return 1
 	eq "-$want" "$(sql 'SELECT sum(amount_kop) FROM posting')" "the accounts' total"
 }
+
+# askue job payments: the inbox's registries posted and moved to done/, a
+# file without the columns to failed/; --dry-run posts and moves nothing;
+# a second run finds an empty inbox.
+test_job_payments_takes_the_inbox() {
+	two_subscribers || return 1
+	mkdir -p "$ASKUE_HOME/payments/inbox"
+	printf 'account,amount,date,ref\n%s,100.00,2026-02-05,J-1\n%s,bad,2026-02-05,J-2\n' "$A" "$B" \
+		>"$ASKUE_HOME/payments/inbox/2026-02-05.csv"
+	printf 'account;amount;date;ref\n%s;50,50;2026-02-06;J-3\n%s;100.00;2026-02-05;J-1\n' "$B" "$A" \
+		>"$ASKUE_HOME/payments/inbox/2026-02-06.csv"
+	printf 'account,sum\n%s,1\n' "$A" >"$ASKUE_HOME/payments/inbox/broken.csv"
+	ok askue --json job payments --dry-run --date 2026-02-07 || return 1
+	# each file as if alone: J-1 of the second file is not yet a duplicate
+	jqeq '.files | length' 3 && jqeq .posted 3 && jqeq .duplicates 0 && jqeq .suspended 1 || return 1
+	eq "0 0" "$(sql 'SELECT count(*) FROM payment') $(sql 'SELECT count(*) FROM payment_suspense')" "after --dry-run" || return 1
+	eq 3 "$(ls "$ASKUE_HOME/payments/inbox" | wc -l)" "files in the inbox after --dry-run" || return 1
+	ok askue --json job payments --date 2026-02-07 || return 1
+	# posted 100.00 + 50.50; J-1 again a duplicate (100.00); 'bad' suspended
+	jqeq .posted 2 && jqeq .posted_total 150.50 && jqeq .duplicates_total 100.00 && jqeq .suspended 1 || return 1
+	jqeq '.files[2].error | test("broken.csv:1: header: column .amount. missing")' true || return 1
+	eq "2026-02-05.csv 2026-02-06.csv" "$(ls "$ASKUE_HOME/payments/done" | xargs)" "done" || return 1
+	eq "broken.csv" "$(ls "$ASKUE_HOME/payments/failed")" "failed" || return 1
+	ok askue --json balance "$B" && jqeq .balance -50.50 || return 1
+	ok askue --json job payments && jqeq '.files | length' 0 && jqeq .posted 0
+}
