@@ -547,6 +547,8 @@ static enum askue_err record_day(struct run *r)
 
 static void report_day(struct run *r, double seconds)
 {
+	if (!r->ctx->report)
+		return;
 	cJSON *arr = cJSON_GetObjectItem(r->ctx->report, "rollup_days");
 	if (!arr)
 		arr = cJSON_AddArrayToObject(r->ctx->report, "rollup_days");
@@ -621,6 +623,8 @@ static enum askue_err writer_close(struct job_ctx *ctx, struct askue_influx_writ
 	double t0 = mono_s();
 	int64_t refused = 0;
 	enum askue_err werr = askue_influx_writer_close(w, &refused);
+	if (!ctx->report)
+		return err ? err : werr;
 	cJSON *wait = cJSON_GetObjectItem(ctx->report, "write_drain_seconds");
 	double s = (double)(int64_t)((mono_s() - t0) * 1000) / 1000.0;
 	if (wait)

@@ -124,3 +124,14 @@ test_rollup_sees_a_manual_reading() {
 	# nothing left to redo
 	ok askue --json job rollup && jqeq "[.rollup_days[] | select(.day == \"$D\")] | length" 0
 }
+
+# InfluxDB refusing the point (here a field type conflict on src) rolls the
+# ledger back: no event for a reading that is not stored.
+test_reading_refused_by_influx_is_not_journaled() {
+	rd_up
+	printf 'reading,meter=OTHER ai_wh=1i,src=1i %s\n' "$(msk '2026-11-10 03:00')" |
+		curl -sf -XPOST "$INFLUX_URL/write?db=askue&precision=s" --data-binary @- || die write
+	fails 65 "the reading of M1: influx: write refused" \
+		askue reading add M1 --date 2026-11-10 --reading 1 --source subscriber || return 1
+	ok askue --json events --subject M1 && jqeq '[.[] | select(.type | startswith("reading_"))] | length' 0
+}
