@@ -272,10 +272,11 @@ static enum askue_err run_batches(struct run *r)
 	for (int n = BILLING_BATCH_SUBSCRIBERS; !err && n == BILLING_BATCH_SUBSCRIBERS;) {
 		if (own && (err = askue_ledger_begin(l)))
 			break;
+		n = 0;
 		if (!(err = next_batch(r, after, ids, &n)))
 			for (int i = 0; !err && i < n; i++)
 				err = bill_one(r, ids[i]);
-		if (n > 0)
+		if (!err && n > 0)
 			after = ids[n - 1];
 		if (own && !err)
 			err = askue_ledger_commit(l);

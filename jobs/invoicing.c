@@ -731,22 +731,22 @@ enum askue_err billing_invoiced_each(struct askue_ledger *l, struct askue_period
 	/* Collect first: fn writes to the ledger. */
 	size_t n = 0, cap = 1024;
 	int64_t *ids = malloc(cap * sizeof *ids);
-	int rc = SQLITE_DONE;
-	while (ids && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	if (!ids)
+		return askue_err_set(ASKUE_ERR_NOMEM, "billing: out of memory");
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (n == cap) {
 			int64_t *more = realloc(ids, 2 * cap * sizeof *ids);
 			if (!more) {
+				sqlite3_reset(st);
 				free(ids);
-				ids = NULL;
-				break;
+				return askue_err_set(ASKUE_ERR_NOMEM, "billing: out of memory");
 			}
 			ids = more, cap *= 2;
 		}
 		ids[n++] = sqlite3_column_int64(st, 0);
 	}
 	sqlite3_reset(st);
-	if (!ids)
-		return askue_err_set(ASKUE_ERR_NOMEM, "billing: out of memory");
 	if (rc != SQLITE_DONE) {
 		free(ids);
 		return askue_ledger_fail(l, rc, "invoiced subscribers");
