@@ -35,6 +35,13 @@ static void on_account(const char *account, cJSON *details, void *arg)
 	job_note(ctx, "accrued", 0, ASKUE_EV_PENALTY_ACCRUED, account, details);
 }
 
+static void on_exception(const char *account, int64_t posting_id, const char *msg, void *arg)
+{
+	cJSON *what = cJSON_CreateObject();
+	cJSON_AddStringToObject(what, "error", msg);
+	job_note(arg, "exceptions", posting_id, "charge", account, what);
+}
+
 static void report(struct job_ctx *ctx, const struct askue_accrual_run *run)
 {
 	cJSON *r = ctx->report;
@@ -45,6 +52,7 @@ static void report(struct job_ctx *ctx, const struct askue_accrual_run *run)
 	cJSON_AddNumberToObject(r, "charges_behind", (double)run->behind);
 	cJSON_AddNumberToObject(r, "invoices_overdue", (double)run->overdue);
 	cJSON_AddNumberToObject(r, "accounts_accrued", (double)run->accounts);
+	cJSON_AddNumberToObject(r, "charges_failed", (double)run->exceptions);
 	cJSON_AddStringToObject(r, "penalties_posted", askue_money_format(run->accrued, num));
 	cJSON_AddStringToObject(r, "penalties_corrected", askue_money_format(run->corrected, num));
 }
@@ -53,7 +61,8 @@ int job_penalties(struct job_ctx *ctx)
 {
 	struct askue_rules *rules = NULL;
 	struct askue_accrual_run run = {.today = ctx->today, .created = (int64_t)time(NULL),
-	                                .on_account = on_account, .arg = ctx};
+	                                .on_account = on_account,
+	                                .on_exception = on_exception, .arg = ctx};
 	enum askue_err err = askue_rules_load(ctx->cli->cfg.billing_rules_dir, &rules);
 	if (err)
 		askue_err_prefix("[billing] rules_dir %s: ", ctx->cli->cfg.billing_rules_dir);

@@ -703,6 +703,14 @@ static enum askue_err run_all(struct run_state *s)
 			s->subscriber_id = s->open[i].subscriber_id;
 		}
 		err = run_charge(s, &s->open[i]);
+		if (err == ASKUE_ERR_INVALID || err == ASKUE_ERR_LIMIT || err == ASKUE_ERR_NOT_FOUND ||
+		    err == ASKUE_ERR_RANGE) {
+			s->run->exceptions++;
+			if (s->run->on_exception)
+				s->run->on_exception(s->open[i].account, s->open[i].posting_id,
+				                     askue_err_msg(), s->run->arg);
+			err = ASKUE_OK;
+		}
 	}
 	if (!err)
 		err = flush_account(s);

@@ -135,9 +135,13 @@ struct askue_accrual_run {
 	/* Called with each account's event details after it was journaled
 	 * (the callee takes them); NULL: deleted. */
 	void (*on_account)(const char *account, cJSON *details, void *arg);
+	/* Called for a charge the run could not compute (a broken ledger row:
+	 * allocations over the charge, a limit, no key rate for a date): it is
+	 * left as it was and the run goes on; NULL: only counted. */
+	void (*on_exception)(const char *account, int64_t posting_id, const char *msg, void *arg);
 	void *arg;
 	/* Counts, filled by the run. */
-	int64_t added, visited, accounts, overdue, closed, behind;
+	int64_t added, visited, accounts, overdue, closed, behind, exceptions;
 	struct askue_money accrued, corrected; /* + posted, - corrected */
 };
 ASKUE_MUST enum askue_err askue_accrual_run_tx(struct askue_ledger *l,

@@ -384,6 +384,27 @@ static void overpayment_pays_the_penalty(void **state)
 	                 100000 + 5554 - 110000);
 }
 
+/* A broken row (allocations over the charge) is an exception of that charge;
+ * the other accounts are accrued. */
+static void broken_charge_is_an_exception(void **state)
+{
+	(void)state;
+	int64_t bad = subscriber(L, "0000000012", "household");
+	int64_t good = subscriber(L, "0000000014", "household");
+	int64_t ch = invoice(L, bad, "2026-01", "2026-02-10", 100000);
+	pay(L, bad, ch, 60000, "2026-03-01");
+	pay(L, bad, ch, 60000, "2026-03-02");
+	invoice(L, good, "2026-01", "2026-02-10", 100000);
+	struct askue_accrual_run r = run_on(L, "2026-06-30");
+	assert_int_equal(r.exceptions, 1);
+	assert_int_equal(r.accounts, 1);
+	assert_int_equal(penalties_posted(L, good), 5554);
+	assert_int_equal(penalties_posted(L, bad), 0);
+	assert_int_equal(one_int(L, "SELECT closed IS NULL FROM penalty_charge"
+	                            " WHERE charge_posting_id = %lld", (long long)ch),
+	                 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -397,6 +418,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(overdue_once, open_one, close_one),
 		cmocka_unit_test_setup_teardown(due_on_holiday, open_one, close_one),
 		cmocka_unit_test_setup_teardown(overpayment_pays_the_penalty, open_one, close_one),
+		cmocka_unit_test_setup_teardown(broken_charge_is_an_exception, open_one, close_one),
 	};
 	int rc = tmpdir_setup(NULL);
 	if (rc)
