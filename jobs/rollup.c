@@ -26,6 +26,7 @@
 #define BATCH_POINTS_MAX 5000  /* `daily` points per write (notes/perf-baselines.md) */
 #define BATCH_BYTES_MAX (2 * 1024 * 1024)
 #define TAGS_BYTES_MAX 1024    /* the escaped tags of one point */
+#define WRITER_THREADS 2       /* two POSTs at a time: InfluxDB parses each on one core */
 
 struct mrec {
 	char serial[ASKUE_SERIAL_BYTES_MAX + 1];
@@ -56,6 +57,7 @@ struct run {
 	struct askue_influx *ix;          /* the query's */
 	struct askue_influx_writer *w;    /* the daily points' (NULL: --dry-run) */
 	double query_s, write_s; /* time spent in InfluxDB's query and writes */
+	double phase_s[3];        /* installations; readings + previous day; writing */
 };
 
 static double mono_s(void)
@@ -566,6 +568,9 @@ static void report_day(struct run *r, double seconds)
 	cJSON_AddNumberToObject(o, "seconds", (double)(int64_t)(seconds * 1000) / 1000.0);
 	cJSON_AddNumberToObject(o, "query_seconds", (double)(int64_t)(r->query_s * 1000) / 1000.0);
 	cJSON_AddNumberToObject(o, "write_seconds", (double)(int64_t)(r->write_s * 1000) / 1000.0);
+	cJSON *ph = cJSON_AddArrayToObject(o, "phase_seconds");
+	for (int i = 0; i < 3; i++)
+		cJSON_AddItemToArray(ph, cJSON_CreateNumber((double)(int64_t)(r->phase_s[i] * 1000) / 1000.0));
 	cJSON_AddItemToArray(arr, o);
 }
 
@@ -599,9 +604,18 @@ static enum askue_err roll_day(struct job_ctx *ctx, struct askue_date day,
 		err = askue_strmap_new(meters_count(ctx->l), &r.index);
 	if (!err)
 		err = askue_influx_open(&ctx->cli->cfg, &r.ix);
-	if (!err && !(err = load_installed(&r)) && !(err = stream_readings(&r)) &&
-	    !(err = load_prev_day(&r)) && !(err = each_meter(&r)))
-		err = record_day(&r);
+	double t1 = mono_s(), t2 = t1, t3 = t1;
+	if (!err && !(err = load_installed(&r))) {
+		t1 = mono_s();
+		if (!(err = stream_readings(&r)) && !(err = load_prev_day(&r))) {
+			t2 = mono_s();
+			if (!(err = each_meter(&r)) && !(err = record_day(&r)))
+				t3 = mono_s();
+		}
+	}
+	r.phase_s[0] = t1 - t0;
+	r.phase_s[1] = t2 - t1;
+	r.phase_s[2] = t3 - t2;
 	if (!err)
 		report_day(&r, mono_s() - t0);
 	run_free(&r);
@@ -612,7 +626,7 @@ static enum askue_err roll_day(struct job_ctx *ctx, struct askue_date day,
 static enum askue_err writer_open(struct job_ctx *ctx, struct askue_influx_writer **w)
 {
 	*w = NULL;
-	return ctx->dry_run ? ASKUE_OK : askue_influx_writer_open(&ctx->cli->cfg, 4, w);
+	return ctx->dry_run ? ASKUE_OK : askue_influx_writer_open(&ctx->cli->cfg, WRITER_THREADS, 4, w);
 }
 
 /* Wait for the writes; an error fails the run (the caller rolls the ledger

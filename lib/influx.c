@@ -384,15 +384,18 @@ enum askue_err askue_influx_query_stream(struct askue_influx *ix, const char *q,
 }
 
 #define WRITER_QUEUE_MAX 64
+#define WRITER_THREADS_MAX 8
 
 struct askue_influx_writer {
-	struct askue_influx *ix;
-	pthread_t thread;
+	struct askue_influx *ix[WRITER_THREADS_MAX];
+	pthread_t thread[WRITER_THREADS_MAX];
+	int threads, next_ix;
 	pthread_mutex_t mu;
 	pthread_cond_t changed;
 	char *buf[WRITER_QUEUE_MAX];
 	size_t len[WRITER_QUEUE_MAX];
 	int head, count, queue_max;
+	int busy; /* batches being written */
 	int closing;
 	enum askue_err err;
 	char msg[512];
@@ -413,6 +416,7 @@ static void *writer_main(void *arg)
 {
 	struct askue_influx_writer *w = arg;
 	pthread_mutex_lock(&w->mu);
+	struct askue_influx *ix = w->ix[w->next_ix++];
 	for (;;) {
 		while (!w->count && !w->closing)
 			pthread_cond_wait(&w->changed, &w->mu);
@@ -421,43 +425,58 @@ static void *writer_main(void *arg)
 		char *buf = w->buf[w->head];
 		size_t len = w->len[w->head];
 		int failed = w->err != ASKUE_OK;
+		w->head = (w->head + 1) % WRITER_QUEUE_MAX;
+		w->count--;
+		w->busy++;
+		pthread_cond_broadcast(&w->changed);
 		pthread_mutex_unlock(&w->mu);
 		enum askue_err err =
-			failed ? ASKUE_OK : askue_influx_write_split(w->ix, buf, len, writer_refused, w, NULL);
+			failed ? ASKUE_OK : askue_influx_write_split(ix, buf, len, writer_refused, w, NULL);
 		free(buf);
 		pthread_mutex_lock(&w->mu);
 		if (err && !w->err) {
 			w->err = err;
 			snprintf(w->msg, sizeof w->msg, "%s", askue_err_msg());
 		}
-		w->head = (w->head + 1) % WRITER_QUEUE_MAX;
-		w->count--;
+		w->busy--;
 		pthread_cond_broadcast(&w->changed);
 	}
 	pthread_mutex_unlock(&w->mu);
 	return NULL;
 }
 
-enum askue_err askue_influx_writer_open(const struct askue_config *cfg, int queue_max,
-                                        struct askue_influx_writer **out)
+static void writer_free(struct askue_influx_writer *w)
+{
+	for (int i = 0; i < WRITER_THREADS_MAX; i++)
+		askue_influx_close(w->ix[i]);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->changed);
+	free(w);
+}
+
+enum askue_err askue_influx_writer_open(const struct askue_config *cfg, int threads,
+                                        int queue_max, struct askue_influx_writer **out)
 {
 	struct askue_influx_writer *w = calloc(1, sizeof *w);
 	if (!w)
 		return askue_err_set(ASKUE_ERR_NOMEM, "influx: out of memory");
 	w->queue_max = queue_max < 1 ? 1 : queue_max > WRITER_QUEUE_MAX ? WRITER_QUEUE_MAX : queue_max;
-	enum askue_err err = askue_influx_open(cfg, &w->ix);
-	if (err) {
-		free(w);
-		return err;
-	}
+	threads = threads < 1 ? 1 : threads > WRITER_THREADS_MAX ? WRITER_THREADS_MAX : threads;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->changed, NULL);
-	if (pthread_create(&w->thread, NULL, writer_main, w)) {
-		pthread_mutex_destroy(&w->mu);
-		pthread_cond_destroy(&w->changed);
-		askue_influx_close(w->ix);
-		free(w);
-		return askue_err_set(ASKUE_ERR_NOMEM, "influx: cannot start the writer thread");
+	enum askue_err err = ASKUE_OK;
+	for (int i = 0; i < threads && !err; i++)
+		err = askue_influx_open(cfg, &w->ix[i]);
+	if (err) {
+		writer_free(w);
+		return err;
+	}
+	for (; w->threads < threads; w->threads++) {
+		if (pthread_create(&w->thread[w->threads], NULL, writer_main, w)) {
+			enum askue_err ignored = askue_influx_writer_close(w, NULL);
+			(void)ignored; /* nothing was handed over yet */
+			return askue_err_set(ASKUE_ERR_NOMEM, "influx: cannot start a writer thread");
+		}
 	}
 	*out = w;
 	return ASKUE_OK;
@@ -492,15 +511,13 @@ enum askue_err askue_influx_writer_close(struct askue_influx_writer *w, int64_t 
 	w->closing = 1;
 	pthread_cond_broadcast(&w->changed);
 	pthread_mutex_unlock(&w->mu);
-	pthread_join(w->thread, NULL);
+	for (int i = 0; i < w->threads; i++)
+		pthread_join(w->thread[i], NULL);
 	enum askue_err err = w->err;
 	if (err)
 		askue_err_set(err, "%s", w->msg);
 	if (refused)
 		*refused = w->refused;
-	pthread_mutex_destroy(&w->mu);
-	pthread_cond_destroy(&w->changed);
-	askue_influx_close(w->ix);
-	free(w);
+	writer_free(w);
 	return err;
 }

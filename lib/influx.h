@@ -75,14 +75,16 @@ ASKUE_MUST enum askue_err askue_influx_query_stream(struct askue_influx *ix, con
                                                     int chunk_size, askue_influx_series_fn *fn,
                                                     void *ctx);
 /* A background writer: batches of line protocol handed over by one thread
- * are written by another, through its own handle, in order, each with
- * askue_influx_write_split (refused lines counted and logged to stderr),
- * so a job's writes overlap its reading and computing. At most queue_max
- * batches wait; _put blocks while the queue is full. The first error
- * (InfluxDB unreachable) stops the writing; _put then returns it at once
- * (the batch is dropped) and _close returns it. */
+ * are written by `threads` others (1..8), each through its own handle,
+ * each batch with askue_influx_write_split (refused lines counted and
+ * logged to stderr), so a job's writes overlap its reading and computing.
+ * With more than one thread batches may land in any order: use it for
+ * points that are independent (distinct series or times). At most
+ * queue_max batches wait; _put blocks while the queue is full. The first
+ * error (InfluxDB unreachable) stops the writing; _put then returns it at
+ * once (the batch is dropped) and _close returns it. */
 struct askue_influx_writer;
-ASKUE_MUST enum askue_err askue_influx_writer_open(const struct askue_config *cfg,
+ASKUE_MUST enum askue_err askue_influx_writer_open(const struct askue_config *cfg, int threads,
                                                    int queue_max,
                                                    struct askue_influx_writer **out);
 /* Hand over lines[0..len) (whole lines); the writer takes the malloc'ed
