@@ -384,6 +384,55 @@ static void overpayment_pays_the_penalty(void **state)
 	                 100000 + 5554 - 110000);
 }
 
+/* A correction posting of `period` made on `date`; returns the posting. */
+static int64_t correction(struct askue_ledger *l, int64_t sub, const char *period,
+                          int64_t amount_kop, const char *date)
+{
+	sql(l,
+	    "INSERT INTO posting(subscriber_id, kind, date, period, amount_kop, created)"
+	    " VALUES (%lld, 'correction', '%s', '%s', %lld, 0)",
+	    (long long)sub, date, period, (long long)amount_kop);
+	return sqlite3_last_insert_rowid(askue_ledger_db(l));
+}
+
+/* A debit correction of January (200.00) made on 20.03.2026 is due as
+ * March's invoice: 15.04 (day 1 = 16.04). Unpaid on 30.06 (day 76): 46 days
+ * at 1/300 = 2.91, posted with period 2026-01 beside January's 55.54. */
+static void debit_correction_due_as_its_month(void **state)
+{
+	(void)state;
+	int64_t sub = subscriber(L, "0000000015", "household");
+	invoice(L, sub, "2026-01", "2026-02-10", 100000);
+	correction(L, sub, "2026-01", 20000, "2026-03-20");
+	struct askue_accrual_run r = run_on(L, "2026-06-30");
+	assert_int_equal(r.visited, 2);
+	assert_int_equal(r.overdue, 1); /* the invoice; a correction is no invoice */
+	assert_int_equal(penalties_posted(L, sub), 5554 + 291);
+	assert_int_equal(one_int(L, "SELECT count(*) FROM posting WHERE kind = 'penalty'"
+	                            " AND period = '2026-01'"),
+	                 2);
+	assert_int_equal(one_int(L, "SELECT due = '2026-04-15' FROM penalty_charge"
+	                            " WHERE invoice_id IS NULL"),
+	                 1);
+}
+
+/* A credit correction of 200.00 allocated to January's 1,000.00 on 01.05:
+ * that part was never owed, so no day of penalty on it; 800.00 through
+ * 30.06: 800 x 9.5 % x (60/300 + 50/130) = 44.43. */
+static void credit_correction_from_the_start(void **state)
+{
+	(void)state;
+	int64_t sub = subscriber(L, "0000000016", "household");
+	int64_t ch = invoice(L, sub, "2026-01", "2026-02-10", 100000);
+	int64_t credit = correction(L, sub, "2026-01", -20000, "2026-05-01");
+	sql(L,
+	    "INSERT INTO allocation(credit_posting_id, charge_posting_id, amount_kop, date)"
+	    " VALUES (%lld, %lld, 20000, '2026-05-01')",
+	    (long long)credit, (long long)ch);
+	run_on(L, "2026-06-30");
+	assert_int_equal(penalties_posted(L, sub), 4443);
+}
+
 /* A broken row (allocations over the charge) is an exception of that charge;
  * the other accounts are accrued. */
 static void broken_charge_is_an_exception(void **state)
@@ -419,6 +468,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(due_on_holiday, open_one, close_one),
 		cmocka_unit_test_setup_teardown(overpayment_pays_the_penalty, open_one, close_one),
 		cmocka_unit_test_setup_teardown(broken_charge_is_an_exception, open_one, close_one),
+		cmocka_unit_test_setup_teardown(debit_correction_due_as_its_month, open_one, close_one),
+		cmocka_unit_test_setup_teardown(credit_correction_from_the_start, open_one, close_one),
 	};
 	int rc = tmpdir_setup(NULL);
 	if (rc)
