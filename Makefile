@@ -155,7 +155,7 @@ deps:
 # Every benchmark, one after another (long: about 15 minutes); each prints
 # its figures for bench/RESULTS.md.
 bench: all
-	@for b in registry auth stale relay ingest; do echo "== bench/$$b"; bench/$$b/run || exit 1; done
+	@for b in registry auth stale relay ingest rollup billing penalties; do echo "== bench/$$b"; bench/$$b/run || exit 1; done
 
 lint:
 	clang-tidy --quiet $(LIB_SRC) $(call prog_src,askue) -- $(CPPFLAGS) $(CSTD)
