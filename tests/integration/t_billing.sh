@@ -81,6 +81,7 @@ test_single_zone_invoice_idempotent_and_reproducible() {
 	jqeq '.readings[0].start_how' reading && jqeq '.readings[0].end_how' reading || return 1
 	ok askue --json balance "$acc" && jqeq '.balance' 1420.34 || return 1
 	ok askue --json invoice list "$acc" && jqeq 'length' 1 && jqeq '.[0].total' 1420.34 || return 1
+	jqeq '.[0].lines[0].amount' 1420.34 || return 1
 	ok askue invoice show "202603-$acc" || return 1
 	printf '%s' "$OUT" | grep -q '250.500 kWh x 5.67 RUB/kWh = 1420.34 RUB' ||
 		{ fail "show text: $OUT"; return 1; }

@@ -97,16 +97,23 @@ cJSON *cli_json_invoice(const struct askue_invoice *inv)
 }
 
 struct list_ctx {
+	struct askue_ledger *l;
 	cJSON *arr;
 	int n;
+	enum askue_err err;
 };
 
+/* With --json each invoice whole (DESIGN.md: an invoice has its lines). */
 static int list_one(const struct askue_invoice *inv, void *arg)
 {
 	struct list_ctx *c = arg;
 	c->n++;
 	if (c->arr) {
-		cJSON_AddItemToArray(c->arr, json_header(inv));
+		struct askue_invoice *whole;
+		if ((c->err = askue_invoice_get(c->l, inv->number, &whole)))
+			return 1;
+		cJSON_AddItemToArray(c->arr, cli_json_invoice(whole));
+		askue_invoice_free(whole);
 		return 0;
 	}
 	char p[16], due[ASKUE_DATE_BUF], chg[ASKUE_NUM_BUF], tot[ASKUE_NUM_BUF];
@@ -128,8 +135,8 @@ int cmd_invoice_list(struct askue_cli *cli, int argc, char **argv)
 	enum askue_err err = askue_subscriber_get(l, argv[1], &s);
 	if (err)
 		return cli_fail(cli, err);
-	struct list_ctx c = {.arr = cli->json ? cJSON_CreateArray() : NULL};
-	if ((err = askue_invoice_each(l, s.account, list_one, &c))) {
+	struct list_ctx c = {.l = l, .arr = cli->json ? cJSON_CreateArray() : NULL};
+	if ((err = askue_invoice_each(l, s.account, list_one, &c)) || (err = c.err)) {
 		cJSON_Delete(c.arr);
 		return cli_fail(cli, err);
 	}
