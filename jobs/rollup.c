@@ -90,8 +90,8 @@ static enum askue_err rec_of(struct run *r, const char *serial, int create, stru
 		return ASKUE_OK;
 	if (strlen(serial) > ASKUE_SERIAL_BYTES_MAX)
 		return ASKUE_OK; /* not a serial askue could have stored */
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 4096;
+	if (r->n == r->cap || !r->m) {
+		size_t cap = r->cap ? r->cap * 2 : 4096; /* cap 0 <=> m NULL */
 		struct mrec *p = realloc(r->m, cap * sizeof *p);
 		if (!p)
 			return askue_err_set(ASKUE_ERR_NOMEM, "rollup: out of memory");
@@ -194,13 +194,13 @@ static enum askue_err take_row(struct run *r, const cJSON *row)
 		cell[i++] = c;
 	const cJSON *t = r->cols[0] >= 0 ? cell[r->cols[0]] : NULL;
 	const cJSON *meter = r->cols[5] >= 0 ? cell[r->cols[5]] : NULL;
-	if (!cJSON_IsNumber(t) || !cJSON_IsString(meter))
+	if (!t || !meter || !cJSON_IsNumber(t) || !cJSON_IsString(meter))
 		return askue_err_set(ASKUE_ERR_IO, "rollup: InfluxDB answered a row without time "
 		                     "or meter");
 	struct askue_rollup_regs reg = {.ts = (int64_t)t->valuedouble};
 	for (int k = 0; k < ASKUE_ROLLUP_REGS; k++) {
 		const cJSON *v = r->cols[k + 1] >= 0 ? cell[r->cols[k + 1]] : NULL;
-		if (cJSON_IsNumber(v) && v->valuedouble >= 0) {
+		if (v && cJSON_IsNumber(v) && v->valuedouble >= 0) {
 			reg.mask |= 1u << k;
 			reg.wh[k] = (int64_t)v->valuedouble;
 		}
