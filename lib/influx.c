@@ -19,6 +19,7 @@ struct askue_influx {
 	char *reply;      /* ASKUE_INFLUX_REPLY_BYTES_MAX + 1 */
 	size_t reply_len;
 	char errbuf[CURL_ERROR_SIZE];
+	long timeout_ms; /* one request's ([influx] timeout_ms) */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -65,6 +66,7 @@ enum askue_err askue_influx_open(const struct askue_config *cfg, struct askue_in
 	curl_free(esc);
 	CURL *c = ix->curl;
 	long timeout = (long)cfg->influx_timeout_ms;
+	ix->timeout_ms = timeout;
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout < 5000 ? timeout : 5000L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -343,6 +345,17 @@ static size_t on_stream_body(char *data, size_t size, size_t nmemb, void *user)
 	return s->err ? 0 : n;
 }
 
+/* A streamed answer may take minutes whole: no overall timeout, but fail
+ * when nothing arrives for STREAM_STALL_S (or timeout_ms if longer). */
+#define STREAM_STALL_S 120
+static void stream_timeouts(struct askue_influx *ix, int on)
+{
+	long stall_s = ix->timeout_ms / 1000 > STREAM_STALL_S ? ix->timeout_ms / 1000 : STREAM_STALL_S;
+	curl_easy_setopt(ix->curl, CURLOPT_TIMEOUT_MS, on ? 0L : ix->timeout_ms);
+	curl_easy_setopt(ix->curl, CURLOPT_LOW_SPEED_LIMIT, on ? 1L : 0L);
+	curl_easy_setopt(ix->curl, CURLOPT_LOW_SPEED_TIME, on ? stall_s : 0L);
+}
+
 static char *stream_url(struct askue_influx *ix, const char *q, int chunk_size)
 {
 	char *qe = curl_easy_escape(ix->curl, q, 0);
@@ -366,7 +379,9 @@ enum askue_err askue_influx_query_stream(struct askue_influx *ix, const char *q,
 		return askue_err_set(ASKUE_ERR_NOMEM, "influx: out of memory");
 	curl_easy_setopt(ix->curl, CURLOPT_WRITEFUNCTION, on_stream_body);
 	curl_easy_setopt(ix->curl, CURLOPT_WRITEDATA, &s);
+	stream_timeouts(ix, 1);
 	long status = request(ix, url, NULL, 0);
+	stream_timeouts(ix, 0);
 	curl_easy_setopt(ix->curl, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(ix->curl, CURLOPT_WRITEDATA, ix);
 	free(url);

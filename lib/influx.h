@@ -65,7 +65,10 @@ ASKUE_MUST enum askue_err askue_influx_query(struct askue_influx *ix, const char
  * chunks (fn is called once per chunk). The trees are freed after fn
  * returns. fn returns ASKUE_OK to go on, anything else stops the query and
  * is returned. An "error" in any chunk is ASKUE_ERR_INVALID; a chunk larger
- * than ASKUE_INFLUX_CHUNK_BYTES_MAX is ASKUE_ERR_LIMIT. Runs with epoch=s. */
+ * than ASKUE_INFLUX_CHUNK_BYTES_MAX is ASKUE_ERR_LIMIT. Runs with epoch=s.
+ * [influx] timeout_ms does not bound the whole answer (a fleet's day takes
+ * tens of seconds): the query fails when nothing arrives for 120 s (or
+ * timeout_ms, if longer). */
 #define ASKUE_INFLUX_CHUNK_BYTES_MAX (64 * 1024 * 1024) /* 10k rows are ~1 MB */
 struct cJSON;
 typedef enum askue_err askue_influx_series_fn(const char *name, const struct cJSON *tags,
