@@ -165,3 +165,23 @@ test_rollup_counts_a_refused_daily_point() {
 	jqeq '.results[0].series[0].values[0] | "\(.[1]) \(.[4])"' "8750 true" || return 1
 	eq 3 "$(db "SELECT count(*) FROM meter_day WHERE day = '2026-11-10'")" "meter_day rows"
 }
+
+# An answer of several chunks (10,000 rows each), the two meters' rows
+# interleaved by time and each series split across chunks: every row counted.
+test_rollup_streams_an_answer_of_many_chunks() {
+	ru_up
+	# R1 and R3 every 6 s from 00:00:03 to 23:59:57 local: 14,400 readings
+	# each, R1 +1 Wh, R3 +2 Wh per reading
+	awk -v d0="$D0" 'BEGIN { for (i = 0; i < 14400; i++) {
+		printf "reading,meter=R1 ai_wh=%di %d\n", 2000000 + i, d0 + 3 + 6 * i
+		printf "reading,meter=R3 ai_wh=%di %d\n", 5000000 + 2 * i, d0 + 3 + 6 * i } }' >"$T_TMP/many"
+	split -l 5000 "$T_TMP/many" "$T_TMP/many."
+	for f in "$T_TMP"/many.*; do write_lines <"$f"; done
+	ok askue --json job rollup --date 2026-11-10 || return 1
+	# R1: its 3 readings of the set-up besides, R2 1, X9 1, R3 14,400
+	jqeq '.rollup_days[0].readings' $((14403 + 14400 + 2)) || return 1
+	eq "14400|$((D0 + 3))|5000000|$((D0 + 86397))|5028798" \
+		"$(db "SELECT readings, first_ts, first_r0_wh, last_ts, last_r0_wh FROM meter_day WHERE serial='R3' AND day='2026-11-10'")" \
+		"R3 meter_day" || return 1
+	eq 14403 "$(db "SELECT readings FROM meter_day WHERE serial='R1' AND day='2026-11-10'")" "R1 readings"
+}
