@@ -135,3 +135,16 @@ test_reading_refused_by_influx_is_not_journaled() {
 		askue reading add M1 --date 2026-11-10 --reading 1 --source subscriber || return 1
 	ok askue --json events --subject M1 && jqeq '[.[] | select(.type | startswith("reading_"))] | length' 0
 }
+
+test_reading_list_shows_the_source() {
+	rd_up
+	printf 'reading,meter=M2 ai_wh=150000i,t1_wh=100000i,t2_wh=50000i %s\n' "$(msk '2026-11-10 00:00')" |
+		curl -sf -XPOST "$INFLUX_URL/write?db=askue&precision=s" --data-binary @- || die write
+	ok askue reading add M2 --date 2026-11-10 --reading 100.5,50.25 --source controller || return 1
+	ok askue --json reading list M2 --from 2026-11-10 --to 2026-11-10 || return 1
+	jqeq 'map("\(.time) \(.kwh) \(.t1_kwh) \(.t2_kwh) \(.source)") | join("; ")' \
+		"2026-11-09T21:00:00Z 150 100 50 meter; 2026-11-10T20:59:59Z 150.75 100.5 50.25 controller" || return 1
+	ok askue --json reading list M2 --from 2026-11-11 --to 2026-11-12 && jqeq 'length' 0 || return 1
+	fails 65 "--to is before --from" askue reading list M2 --from 2026-11-12 --to 2026-11-11 || return 1
+	fails 66 "no such meter" askue reading list M9
+}

@@ -99,6 +99,7 @@ int cmd_alert_resolve(struct askue_cli *, int, char **);
 int cmd_job(struct askue_cli *, int, char **);
 int cmd_meter_check(struct askue_cli *, int, char **);
 int cmd_reading_add(struct askue_cli *, int, char **);
+int cmd_reading_list(struct askue_cli *, int, char **);
 int cmd_report_completeness(struct askue_cli *, int, char **);
 int cmd_pay(struct askue_cli *, int, char **);
 int cmd_balance(struct askue_cli *, int, char **);

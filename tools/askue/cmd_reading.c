@@ -26,6 +26,9 @@
  * crash between the write and the commit leaves a point without its event;
  * running the same command again finds the point with the same values and
  * no event for it, and journals it then (docs/rollup.md).
+ *
+ * reading list SERIAL [--from D] [--to D] shows a meter's stored readings
+ * with their source (meter, subscriber, controller): what to correct.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,17 +171,23 @@ static void old_point(struct manual *m, const cJSON *row)
 	m->has_old = m->old.mask != 0;
 }
 
+/* s as the inside of an InfluxQL string literal ('...'). */
+static void influxql_string(const char *s, char *out, size_t size)
+{
+	size_t o = 0;
+	for (const char *p = s; *p && o + 2 < size; p++) {
+		if (*p == '\'' || *p == '\\')
+			out[o++] = '\\';
+		out[o++] = *p;
+	}
+	out[o] = '\0';
+}
+
 /* The point already at ts, if any. */
 static enum askue_err read_old(struct askue_influx *ix, struct manual *m)
 {
 	char q[512], esc[2 * ASKUE_SERIAL_BYTES_MAX + 1];
-	size_t o = 0;
-	for (const char *p = m->serial; *p && o + 2 < sizeof esc; p++) {
-		if (*p == '\'' || *p == '\\')
-			esc[o++] = '\\';
-		esc[o++] = *p;
-	}
-	esc[o] = '\0';
+	influxql_string(m->serial, esc, sizeof esc);
 	snprintf(q, sizeof q,
 	         "SELECT ai_wh, t1_wh, t2_wh, t3_wh, src FROM reading WHERE meter = '%s'"
 	         " AND time = %llds",
@@ -404,4 +413,125 @@ int cmd_reading_add(struct askue_cli *cli, int argc, char **argv)
 	if (err)
 		return cli_fail(cli, err);
 	return print_result(cli, &m, outcome);
+}
+
+/* reading list SERIAL [--from D] [--to D]: the stored readings of a meter,
+ * automatic and manual (source: meter, subscriber, controller), oldest
+ * first; default the last 31 days through today. */
+struct listing {
+	struct askue_cli *cli;
+	cJSON *arr;
+	int64_t n;
+};
+
+#define LIST_ROWS_MAX 100000 /* a year of half-hourly readings is 17,520 */
+
+static void list_row(struct listing *li, const cJSON *row)
+{
+	static const char *const keys[ASKUE_ROLLUP_REGS] = {"kwh", "t1_kwh", "t2_kwh", "t3_kwh"};
+	char stamp[ASKUE_UTC_STAMP_BUF];
+	const cJSON *t = cJSON_GetArrayItem(row, 0), *src = cJSON_GetArrayItem(row, 5);
+	cJSON *o = cJSON_CreateObject();
+	int64_t ts = cJSON_IsNumber(t) ? (int64_t)t->valuedouble : 0;
+	askue_json_add_int(o, "ts", ts);
+	cJSON_AddStringToObject(o, "time", askue_utc_stamp(ts, stamp));
+	for (int k = 0; k < ASKUE_ROLLUP_REGS; k++) {
+		const cJSON *v = cJSON_GetArrayItem(row, k + 1);
+		if (v && cJSON_IsNumber(v))
+			cli_json_add_kwh(o, keys[k], (struct askue_energy){(int64_t)v->valuedouble});
+	}
+	cJSON_AddStringToObject(o, "source",
+	                        src && cJSON_IsString(src) ? src->valuestring : "meter");
+	cJSON_AddItemToArray(li->arr, o);
+	li->n++;
+}
+
+static enum askue_err on_list(const char *name, const cJSON *tags, const cJSON *columns,
+                              const cJSON *values, void *ctx)
+{
+	struct listing *li = ctx;
+	const cJSON *row;
+	(void)name;
+	(void)tags;
+	(void)columns;
+	cJSON_ArrayForEach(row, values)
+	{
+		if (li->n == LIST_ROWS_MAX)
+			return askue_err_set(ASKUE_ERR_LIMIT, "more than %d readings: narrow --from/--to",
+			                     LIST_ROWS_MAX);
+		list_row(li, row);
+	}
+	return ASKUE_OK;
+}
+
+static enum askue_err list_range(const char *from_s, const char *to_s, int64_t *from,
+                                 int64_t *to)
+{
+	struct askue_date today = askue_date_today(), f = askue_date_add_days(today, -30), t = today;
+	enum askue_err err = ASKUE_OK;
+	if (from_s)
+		err = cli_date("--from", from_s, &f);
+	if (!err && to_s)
+		err = cli_date("--to", to_s, &t);
+	if (!err && t.days < f.days)
+		err = askue_err_set(ASKUE_ERR_INVALID, "--to is before --from");
+	if (!err)
+		err = askue_date_start(f, from);
+	if (!err)
+		err = askue_date_start(askue_date_add_days(t, 1), to);
+	return err;
+}
+
+static void print_list(const cJSON *arr)
+{
+	const cJSON *o;
+	cJSON_ArrayForEach(o, arr)
+	{
+		const cJSON *kwh = cJSON_GetObjectItem(o, "kwh");
+		printf("%s  %s kWh  %s\n", cJSON_GetObjectItem(o, "time")->valuestring,
+		       kwh && cJSON_IsRaw(kwh) ? kwh->valuestring : "-",
+		       cJSON_GetObjectItem(o, "source")->valuestring);
+	}
+}
+
+int cmd_reading_list(struct askue_cli *cli, int argc, char **argv)
+{
+	static const char *const names[] = {"from", "to", NULL};
+	const char *v[2];
+	int rc = cli_string_options(cli, argc, argv, names, v);
+	if (rc)
+		return rc;
+	if (optind + 1 != argc)
+		return cli_usage(cli, "expected SERIAL [--from D] [--to D]");
+	const char *serial = argv[optind];
+	struct askue_ledger *l = cli_ledger(cli);
+	if (!l)
+		return EX_SOFTWARE;
+	struct askue_meter m;
+	int64_t from, to;
+	enum askue_err err = list_range(v[0], v[1], &from, &to);
+	if (!err)
+		err = askue_meter_get(l, serial, &m);
+	struct listing li = {.cli = cli, .arr = cJSON_CreateArray()};
+	struct askue_influx *ix = NULL;
+	if (!err && !(err = askue_influx_open(&cli->cfg, &ix))) {
+		char q[512], esc[2 * ASKUE_SERIAL_BYTES_MAX + 1];
+		influxql_string(serial, esc, sizeof esc);
+		snprintf(q, sizeof q,
+		         "SELECT ai_wh, t1_wh, t2_wh, t3_wh, src FROM reading WHERE meter = '%s'"
+		         " AND time >= %llds AND time < %llds",
+		         esc, (long long)from, (long long)to);
+		if ((err = askue_influx_query_stream(ix, q, 10000, on_list, &li)))
+			askue_err_prefix("the readings of %s: ", serial);
+	}
+	askue_influx_close(ix);
+	if (err) {
+		cJSON_Delete(li.arr);
+		return cli_fail(cli, err);
+	}
+	if (cli->json)
+		return cli_print_json(li.arr);
+	print_list(li.arr);
+	cJSON_Delete(li.arr);
+	return 0;
 }

@@ -60,6 +60,7 @@ static const struct cli_command commands[] = {
 	{"reading", "add", cmd_reading_add,
 	 "SERIAL --date D [--time HH:MM] --reading KWH[,KWH..] --source subscriber|controller"
 	 " [--reason TEXT]   (a manual reading; at the instant of a stored one: a correction)"},
+	{"reading", "list", cmd_reading_list, "SERIAL [--from D] [--to D]   (stored, with their source)"},
 	{"report", "completeness", cmd_report_completeness,
 	 "--date D [--csv FILE] [--missing-csv FILE]"},
 	{"invoice", "list", cmd_invoice_list, "ACCOUNT"},
