@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../../jobs/invoicing.h"
 #include "alert.h"
@@ -147,16 +148,25 @@ int cmd_invoice_list(struct askue_cli *cli, int argc, char **argv)
 	return 0;
 }
 
+/* "2026-03-01 00:00" in the utility's zone (the text is for people). */
+static char *local_stamp(int64_t utc_s, char *buf, size_t size)
+{
+	time_t t = (time_t)utc_s;
+	struct tm tm;
+	if (!localtime_r(&t, &tm) || !strftime(buf, size, "%Y-%m-%d %H:%M", &tm))
+		snprintf(buf, size, "@%lld", (long long)utc_s);
+	return buf;
+}
+
 static void print_reading(const struct askue_invoice_reading *r)
 {
-	char a[ASKUE_NUM_BUF], b[ASKUE_NUM_BUF], e[ASKUE_NUM_BUF];
-	char ta[ASKUE_UTC_STAMP_BUF], tb[ASKUE_UTC_STAMP_BUF];
+	char a[ASKUE_NUM_BUF], b[ASKUE_NUM_BUF], e[ASKUE_NUM_BUF], ta[32], tb[32];
 	static const char *const reg[] = {"1.8.0", "T1 1.8.1", "T2 1.8.2", "T3 1.8.3"};
 	printf("  meter %s register %s: %s kWh at %s (%s) -> %s kWh at %s (%s) = %s kWh%s%s\n",
 	       r->serial, reg[r->zone_idx & 3], askue_energy_format_kwh(r->start, a),
-	       askue_utc_stamp(r->start_ts, ta), r->start_how, askue_energy_format_kwh(r->end, b),
-	       askue_utc_stamp(r->end_ts, tb), r->end_how, askue_energy_format_kwh(r->energy, e),
-	       r->note[0] ? "; " : "", r->note);
+	       local_stamp(r->start_ts, ta, sizeof ta), r->start_how,
+	       askue_energy_format_kwh(r->end, b), local_stamp(r->end_ts, tb, sizeof tb), r->end_how,
+	       askue_energy_format_kwh(r->energy, e), r->note[0] ? "; " : "", r->note);
 }
 
 static void print_line(const struct askue_invoice_line *ln)
@@ -205,7 +215,8 @@ static void print_invoice(const struct askue_invoice *inv)
 	printf("account %s  %s\n  %s\n", inv->account, inv->name, inv->address);
 	printf("period %s  issued %s  due %s\n", askue_period_format(inv->period, p),
 	       askue_date_format(inv->issued, issued), askue_date_format(inv->due, due));
-	printf("readings (start and end of each meter's span in the period):\n");
+	printf("readings (start and end of each meter's span in the period, %s time):\n",
+	       askue_tz_name());
 	for (int i = 0; i < inv->n_readings; i++)
 		print_reading(&inv->readings[i]);
 	if (!inv->n_readings)
