@@ -164,6 +164,25 @@ test_price_change_inside_the_period() {
 	jqeq '.charges' 1710.00 || return 1
 }
 
+# Household volume bands (3,900 / 6,000 kWh a month): 7,000 kWh in March
+# is 3,900 x 5.00 = 19,500.00, 2,100 x 6.00 = 12,600.00 and 1,000 x 7.00 =
+# 7,000.00; charges 39,100.00.
+test_volume_bands() {
+	bl_up
+	askue tariff add Диф --date 2025-01-01 >/dev/null &&
+		askue tariff price Диф --from 2025-01-01 all=5.00 >/dev/null &&
+		askue tariff band Диф --from 2025-01-01 --upto 3900,6000 all=5.00/6.00/7.00 >/dev/null || return 1
+	acc=$(sub V) && meter SV "$acc" 2026-01-15 0 && choose "$acc" Диф
+	rd SV '2026-03-01 00:00' 1000000
+	rd SV '2026-04-01 00:00' 8000000
+	flush
+	bill 2026-03 2026-04-02 || return 1
+	ok askue --json invoice show "202603-$acc" || return 1
+	jqeq '[.lines[] | "\(.band) \(.kwh) \(.price) \(.amount)"] | join("; ")' \
+		"1 3900 5.00 19500.00; 2 2100 6.00 12600.00; 3 1000 7.00 7000.00" || return 1
+	jqeq '.charges' 39100.00 || return 1
+}
+
 # No reading at the end boundary: 1,300 kWh at 31 March 12:00 and 1,310 at
 # 1 April 12:00 give 1,305.000 at midnight; 305 kWh x 5.67 = 1,729.35.
 test_missing_boundary_reading_is_interpolated() {
