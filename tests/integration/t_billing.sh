@@ -164,6 +164,26 @@ test_price_change_inside_the_period() {
 	jqeq '.charges' 1710.00 || return 1
 }
 
+# A meter that does not report: the subscriber phones in 1,180.000 kWh on
+# 1 April 00:00 and a controller read 1,000.000 on 1 March 00:00; billed
+# from them like automatic readings: 180 kWh x 5.67 = 1,020.60. A wrong
+# phoned-in value is corrected by a new one with a reason; recomputed, the
+# period is corrected by a document: 1,150 -> 150 kWh = 850.50, -170.10.
+test_manual_readings_billed_alike() {
+	bl_up
+	tariff1
+	acc=$(sub M) && meter SM "$acc" 2026-01-15 900 && choose "$acc" Один
+	ok askue reading add SM --date 2026-03-01 --time 00:00 --reading 1000 --source controller || return 1
+	ok askue reading add SM --date 2026-04-01 --time 00:00 --reading 1180 --source subscriber || return 1
+	bill 2026-03 2026-04-02 || return 1
+	ok askue --json invoice show "202603-$acc" || return 1
+	jqeq '.lines[0].kwh' 180 && jqeq '.charges' 1020.60 && jqeq '.readings[0].end_how' reading || return 1
+	ok askue reading add SM --date 2026-04-01 --time 00:00 --reading 1150 --source subscriber \
+		--reason "misheard on the phone" || return 1
+	ok askue --json invoice correct "$acc" --period 2026-03 --reason "reading corrected" --date 2026-04-05 || return 1
+	jqeq '.recomputed' 850.50 && jqeq '.difference' -170.10 || return 1
+}
+
 # Household volume bands (3,900 / 6,000 kWh a month): 7,000 kWh in March
 # is 3,900 x 5.00 = 19,500.00, 2,100 x 6.00 = 12,600.00 and 1,000 x 7.00 =
 # 7,000.00; charges 39,100.00.
