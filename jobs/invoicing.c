@@ -490,7 +490,7 @@ static enum askue_err supersede(struct askue_ledger *l, const struct askue_accou
 	cJSON *d = cJSON_CreateObject();
 	cJSON_AddStringToObject(d, "number", number);
 	cJSON_AddStringToObject(d, "by", by);
-	askue_json_add_int(d, "unpaid_kop", since->previous.kop);
+	askue_json_add_int(d, "debt_kop", since->balance.kop); /* carried to the new one */
 	return journal_money(l, ASKUE_EV_INVOICE_SUPERSEDED, account, d);
 }
 
