@@ -490,7 +490,8 @@ static enum askue_err supersede(struct askue_ledger *l, const struct askue_accou
 	cJSON *d = cJSON_CreateObject();
 	cJSON_AddStringToObject(d, "number", number);
 	cJSON_AddStringToObject(d, "by", by);
-	askue_json_add_int(d, "debt_kop", since->balance.kop); /* carried to the new one */
+	char num[ASKUE_NUM_BUF]; /* money in details: roubles (docs/events.md) */
+	cJSON_AddStringToObject(d, "debt", askue_money_format(since->balance, num));
 	return journal_money(l, ASKUE_EV_INVOICE_SUPERSEDED, account, d);
 }
 
@@ -508,12 +509,13 @@ static enum askue_err post_invoice(struct askue_ledger *l, const struct askue_in
 	enum askue_err err = askue_posting_add_tx(l, &p);
 	if (err)
 		return err;
-	char period[16];
+	char period[16], num[ASKUE_NUM_BUF], due[ASKUE_DATE_BUF];
 	cJSON *d = cJSON_CreateObject();
 	cJSON_AddStringToObject(d, "number", inv->number);
 	cJSON_AddStringToObject(d, "period", askue_period_format(inv->period, period));
-	askue_json_add_int(d, "charges_kop", inv->charges.kop);
-	askue_json_add_int(d, "total_kop", inv->total.kop);
+	cJSON_AddStringToObject(d, "due", askue_date_format(inv->due, due));
+	cJSON_AddStringToObject(d, "charges", askue_money_format(inv->charges, num));
+	cJSON_AddStringToObject(d, "total", askue_money_format(inv->total, num));
 	cJSON_AddBoolToObject(d, "estimated", inv->estimated);
 	return journal_money(l, ASKUE_EV_INVOICE_ISSUED, inv->account, d);
 }
@@ -652,7 +654,8 @@ static enum askue_err post_correction(struct billing *b, const struct askue_invo
 	cJSON_AddStringToObject(j, "number", c->number);
 	cJSON_AddStringToObject(j, "invoice", inv->number);
 	cJSON_AddStringToObject(j, "period", askue_period_format(c->period, period));
-	askue_json_add_int(j, "amount_kop", c->amount.kop);
+	char num[ASKUE_NUM_BUF];
+	cJSON_AddStringToObject(j, "amount", askue_money_format(c->amount, num));
 	cJSON_AddStringToObject(j, "reason", c->reason);
 	if ((err = journal_money(b->l, ASKUE_EV_CORRECTION_MADE, inv->account, j)))
 		return err;

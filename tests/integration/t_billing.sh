@@ -89,7 +89,7 @@ test_single_zone_invoice_idempotent_and_reproducible() {
 	bill 2026-03 2026-04-03 || return 1
 	jqeq '.issued' 0 && jqeq '.subscribers' 0 || return 1
 	ok askue --json invoice show "202603-$acc" && eq "$first" "$OUT" "invoice changed" || return 1
-	ok askue --json events --type invoice_issued && jqeq 'length' 1 || return 1
+	ok askue --json events --type invoice_issued && jqeq 'length' 1 && jqeq '.[0].details.total' 1420.34 || return 1
 	ok askue --json events --type billing_day_came && jqeq 'length' 1 && jqeq '.[0].subject' 2026-03 || return 1
 	# A second ledger with the same card file and readings: the same invoice.
 	home2="$T_TMP/home2"
@@ -328,6 +328,7 @@ test_correction_document() {
 	ok askue --json balance "$acc" && jqeq '.balance' 1252.50 || return 1
 	ok askue --json invoice show "202603-$acc" && eq "$before" "$OUT" "the invoice was edited" || return 1
 	ok askue --json events --type correction_made && jqeq 'length' 1 && jqeq '.[0].details.reason' "price of March entered late" || return 1
+	jqeq '.[0].details.amount' -167.84 || return 1
 	# corrected once: nothing more to correct
 	ok askue --json invoice correct "$acc" --period 2026-03 --reason again && jqeq '.difference' 0.00 || return 1
 	# the period-wide recalculation: the differences first, then documents
