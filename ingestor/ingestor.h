@@ -57,11 +57,12 @@ void spool_close(struct spool *sp);
 ASKUE_MUST enum askue_err spool_append(struct spool *sp, const char *meter, int64_t ts_max,
                                        int64_t arrived, const char *lines, size_t len,
                                        uint32_t points);
-/* spool_append in two steps, so that one fdatasync covers many records:
- * spool_write writes the record (surviving the death of the process when
- * it returns ASKUE_OK; waits while the spool is full; errors as
- * spool_append) and gives its ticket; spool_sync returns when every record
- * up to that ticket is fdatasync'ed (at once when not fsync_each). */
+/* spool_append in two steps, so that one write and one fdatasync cover
+ * many records: spool_write takes the record into the spool's buffer
+ * (nothing is promised yet; waits while the spool is full; errors as
+ * spool_append; a failed write may lose earlier records of the buffer too)
+ * and gives its ticket; spool_sync returns ASKUE_OK when every record up
+ * to that ticket is in the file and, when fsync_each, fdatasync'ed. */
 ASKUE_MUST enum askue_err spool_write(struct spool *sp, const char *meter, int64_t ts_max,
                                       int64_t arrived, const char *lines, size_t len,
                                       uint32_t points, uint64_t *ticket);

@@ -40,7 +40,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -85,6 +84,7 @@ struct mqtt {
 	int started;
 	char *lines;     /* on_message's line buffer, ASKUE_SPOOL_RECORD_BYTES_MAX */
 	uint64_t ticket; /* the spool ticket of the round's newest record */
+	int round_failed; /* a spool write failed: records of the round lost */
 	char filter[128]; /* $share/GROUP/meters/+/readings, or meters/+/readings */
 	size_t n;
 	struct conn conns[CONNECTIONS_MAX];
@@ -208,6 +208,9 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
 		err = spool_write(m->sp, p.meter, p.ts_max, now, lb.buf, lb.len,
 		                  (uint32_t)p.n_readings, &ticket);
 		if (err) {
+			/* a failed write may take other sessions' records of this
+			 * round with it: the round settles as failed */
+			m->round_failed = 1;
 			refuse_ack(c, askue_err_msg());
 		} else {
 			m->ticket = ticket;
@@ -307,33 +310,37 @@ static void conn_reconnect(struct conn *c, int64_t now)
 		c->up = 1;
 }
 
-/* Take what the session's socket holds, up to ROUND_MESSAGES_MAX packets
- * (a refused session reads on to its end of file: on_message ignores). */
+/* Take what the session's socket holds, up to ROUND_MESSAGES_MAX packets:
+ * mosquitto_loop_read reads one packet a call, so read until a call brings
+ * no message (the socket is empty, or what is there is not a whole PUBLISH:
+ * the next poll tells). A refused session reads on to its end of file
+ * (on_message ignores what comes). */
 static void conn_read(struct conn *c)
 {
 	for (int i = 0; i < ROUND_MESSAGES_MAX; i++) {
+		int before = c->taken, refused = c->refused;
 		int rc = mosquitto_loop_read(c->mosq, 1);
-		int fd = mosquitto_socket(c->mosq);
-		if (rc != MOSQ_ERR_SUCCESS || fd < 0)
+		if (rc != MOSQ_ERR_SUCCESS || mosquitto_socket(c->mosq) < 0)
 			break;
-		int avail = 0;
-		if (ioctl(fd, FIONREAD, &avail) != 0 || avail <= 0)
+		if (c->taken == before && !refused)
 			break;
 	}
 	conn_lost(c);
 }
 
 /* Every record written this round is made durable, then the PUBACKs may
- * go. When the sync fails, the sessions that took messages are shut down
- * before anything is written. */
+ * go. When a write or the sync failed, the sessions that took messages are
+ * shut down before anything is written. */
 static void round_settle(struct mqtt *m)
 {
-	if (m->ticket && spool_sync(m->sp, m->ticket) != ASKUE_OK) {
+	if ((m->ticket && spool_sync(m->sp, m->ticket) != ASKUE_OK) || m->round_failed) {
 		for (size_t i = 0; i < m->n; i++)
 			if (m->conns[i].taken)
-				refuse_ack(&m->conns[i], askue_err_msg());
+				refuse_ack(&m->conns[i], m->round_failed ? "spool write failed"
+				                                           : askue_err_msg());
 	}
 	m->ticket = 0;
+	m->round_failed = 0;
 	for (size_t i = 0; i < m->n; i++) {
 		struct conn *c = &m->conns[i];
 		c->taken = 0;

@@ -8,12 +8,13 @@
  *   body), u32 points, i64 ts_max, i64 arrived, u32 meter_len,
  *   body = meter bytes, then the line protocol of its readings
  *
- * written with one writev(2) (spool_write) and, when fsync_each, made
- * durable with fdatasync(2) by spool_sync before the PUBACK may leave. The
- * MQTT thread writes every message of a round, then syncs once for all of
- * them (group commit); spool_append does both for one record. Concurrent
- * syncs share: the first to find no sync running syncs everything written
- * so far, the others wait for it and return together.
+ * gathered by spool_write in a buffer, written to the file in one write(2)
+ * by spool_sync (or when the buffer is full) and, when fsync_each, made
+ * durable with fdatasync(2) there, before the PUBACK may leave. The MQTT
+ * thread appends every message of a round, then syncs once for all of them
+ * (group commit); spool_append does both for one record. Concurrent syncs
+ * share: the first to find no sync running syncs everything written so
+ * far, the others wait for it and return together.
  * At start the tail of the last segment is checked record by record and a
  * torn record (killed mid-write: never acknowledged) is cut off; appends go
  * to a new segment. The cursor file is replaced by rename after each
@@ -44,6 +45,10 @@
 
 #define REC_MAGIC 0x31515341u /* "ASQ1" */
 #define HDR_BYTES 36
+/* Appended records gather here and go to the file in one write at the
+ * next spool_sync (or when it is full): one system call and one wake-up of
+ * the reader a round, not one a message. A bigger record is written alone. */
+#define WBUF_BYTES (1024 * 1024)
 
 struct spool {
 	char dir[ASKUE_PATH_MAX];
@@ -56,6 +61,11 @@ struct spool {
 	 * fdatasync for all written so far, the others wait for it */
 	uint64_t written_n, synced_n, failed_n;
 	int syncing;
+	/* appended records not yet in the file: wbuf; flushed_n of the
+	 * written_n appended are in the file */
+	char *wbuf;
+	size_t wbuf_len;
+	uint64_t flushed_n;
 	/* appender */
 	int wfd;
 	uint64_t wseg, wsize; /* the active segment and its size */
@@ -74,6 +84,8 @@ struct spool {
 /* CRC-32 (IEEE, as zlib's) by slicing-by-8: eight bytes a step through
  * eight tables, the same value as the byte-wise loop at several times its
  * speed (it runs over every record on append and again on replay). */
+static enum askue_err flush_locked(struct spool *sp);
+
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "slicing-by-8 as written is for "
                "little-endian machines");
 static uint32_t crc_table[8][256];
@@ -183,7 +195,7 @@ static enum askue_err open_segment_for_append(struct spool *sp, uint64_t seg)
 				close(fd);
 				return askue_err_set(ASKUE_ERR_IO, "spool: fdatasync: %s", strerror(errno));
 			}
-			sp->synced_n = sp->written_n;
+			sp->synced_n = sp->flushed_n;
 			pthread_cond_broadcast(&sp->synced);
 		}
 		close(sp->wfd);
@@ -288,6 +300,7 @@ enum askue_err spool_open(const char *dir, uint64_t bytes_max, int fsync_each,
 		sp->seg_bytes_max = 64u << 20;
 	sp->fsync_each = fsync_each;
 	sp->wfd = sp->rfd = -1;
+	sp->wbuf = malloc(WBUF_BYTES);
 	pthread_mutex_init(&sp->mu, NULL);
 	pthread_cond_init(&sp->room, NULL);
 	/* spool_next's deadline is on CLOCK_MONOTONIC (deadline_in): the
@@ -306,6 +319,8 @@ enum askue_err spool_open(const char *dir, uint64_t bytes_max, int fsync_each,
 	if (last)
 		err = repair_tail(sp, last, buf);
 	free(buf);
+	if (!err && !sp->wbuf)
+		err = askue_err_set(ASKUE_ERR_NOMEM, "spool: out of memory");
 	if (!err)
 		err = open_segment_for_append(sp, last + 1);
 	if (err) {
@@ -329,8 +344,13 @@ void spool_close(struct spool *sp)
 {
 	if (!sp)
 		return;
-	if (sp->wfd >= 0)
+	if (sp->wfd >= 0) {
+		/* appended, never synced, so never acknowledged: kept anyway */
+		if (sp->wbuf_len && flush_locked(sp) != ASKUE_OK)
+			log_warnx("spool", "%s", askue_err_msg());
 		close(sp->wfd);
+	}
+	free(sp->wbuf);
 	if (sp->rfd >= 0)
 		close(sp->rfd);
 	pthread_mutex_destroy(&sp->mu);
@@ -358,6 +378,38 @@ static enum askue_err write_record(struct spool *sp, const unsigned char *h, con
 	return ASKUE_OK;
 }
 
+/* Write wbuf to the file. On failure the records in it are lost (never
+ * acknowledged: their tickets fail) and the file is cut back. Called with
+ * sp->mu held. */
+static enum askue_err flush_locked(struct spool *sp)
+{
+	size_t done = 0;
+	while (done < sp->wbuf_len) {
+		ssize_t n = write(sp->wfd, sp->wbuf + done, sp->wbuf_len - done);
+		if (n <= 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int e = n < 0 ? errno : ENOSPC;
+			if (done && ftruncate(sp->wfd, (off_t)sp->wsize) != 0)
+				log_warn("spool", "truncate after a short write");
+			sp->disk_bytes -= sp->wbuf_len;
+			sp->wbuf_len = 0;
+			sp->failed_n = sp->written_n;
+			pthread_cond_broadcast(&sp->synced);
+			return askue_err_set(ASKUE_ERR_IO, "spool: write segment %" PRIu64 ": %s",
+			                     sp->wseg, strerror(e));
+		}
+		done += (size_t)n;
+	}
+	sp->wsize += sp->wbuf_len;
+	sp->wbuf_len = 0;
+	sp->flushed_n = sp->written_n;
+	/* the reader may take them before they are synced: InfluxDB having a
+	 * point early does no harm */
+	pthread_cond_signal(&sp->data);
+	return ASKUE_OK;
+}
+
 /* Wait until append number n is on disk, running the sync when nobody is.
  * Called and returns with sp->mu held. */
 static enum askue_err wait_synced(struct spool *sp, uint64_t n)
@@ -367,8 +419,10 @@ static enum askue_err wait_synced(struct spool *sp, uint64_t n)
 			pthread_cond_wait(&sp->synced, &sp->mu);
 			continue;
 		}
+		if (sp->flushed_n < n && flush_locked(sp) != ASKUE_OK)
+			continue; /* failed_n covers n now */
 		sp->syncing = 1;
-		uint64_t target = sp->written_n;
+		uint64_t target = sp->flushed_n;
 		int fd = dup(sp->wfd); /* the segment may rotate meanwhile */
 		pthread_mutex_unlock(&sp->mu);
 		int rc = fd < 0 ? -1 : fdatasync(fd);
@@ -396,6 +450,31 @@ static enum askue_err wait_synced(struct spool *sp, uint64_t n)
 static uint64_t pending(const struct spool *sp)
 {
 	return sp->disk_bytes > sp->cursor.off ? sp->disk_bytes - sp->cursor.off : 0;
+}
+
+/* One record into wbuf, or, when it is bigger than wbuf, straight to the
+ * file (wbuf is empty then). Called with sp->mu held. */
+static enum askue_err add_record(struct spool *sp, const unsigned char *h, const char *meter,
+                                 size_t meter_len, const char *lines, size_t len)
+{
+	size_t need = HDR_BYTES + meter_len + len;
+	if (need > WBUF_BYTES) {
+		/* The writer reads only below wsize, so writing under the lock
+		 * keeps it from seeing half a record. */
+		enum askue_err err = write_record(sp, h, meter, meter_len, lines, len);
+		if (err)
+			return err;
+		sp->wsize += need;
+		sp->flushed_n = ++sp->written_n;
+		pthread_cond_signal(&sp->data);
+		return ASKUE_OK;
+	}
+	memcpy(sp->wbuf + sp->wbuf_len, h, HDR_BYTES);
+	memcpy(sp->wbuf + sp->wbuf_len + HDR_BYTES, meter, meter_len);
+	memcpy(sp->wbuf + sp->wbuf_len + HDR_BYTES + meter_len, lines, len);
+	sp->wbuf_len += need;
+	sp->written_n++;
+	return ASKUE_OK;
 }
 
 /* Wait while an append of need bytes would pass the bound; 1 when it had
@@ -443,24 +522,24 @@ enum askue_err spool_write(struct spool *sp, const char *meter, int64_t ts_max,
 
 	pthread_mutex_lock(&sp->mu);
 	uint64_t need = HDR_BYTES + body;
-	int waited = wait_room(sp, need);
 	enum askue_err err = ASKUE_OK;
-	if (sp->cancelled)
+	/* what waits in wbuf must reach the file, where the writer can take it
+	 * and make room */
+	if (pending(sp) + need > sp->bytes_max)
+		err = flush_locked(sp);
+	int waited = err ? 0 : wait_room(sp, need);
+	if (!err && sp->cancelled)
 		err = askue_err_set(ASKUE_ERR_BUSY, "spool: stopping");
-	else if (sp->wsize >= sp->seg_bytes_max)
+	if (!err && (sp->wsize + sp->wbuf_len >= sp->seg_bytes_max || need > WBUF_BYTES - sp->wbuf_len))
+		err = flush_locked(sp);
+	if (!err && sp->wsize >= sp->seg_bytes_max)
 		err = open_segment_for_append(sp, sp->wseg + 1);
-	/* The writer reads only below wsize, so writing under the lock keeps
-	 * it from seeing half a record. */
 	if (!err)
-		err = write_record(sp, h, meter, meter_len, lines, len);
+		err = add_record(sp, h, meter, meter_len, lines, len);
 	if (!err) {
-		sp->wsize += need;
 		sp->disk_bytes += need;
 		sp->appended++;
-		*ticket = ++sp->written_n;
-		/* the reader may take it before it is synced: InfluxDB having a
-		 * point early does no harm */
-		pthread_cond_signal(&sp->data);
+		*ticket = sp->written_n;
 		if (waited && sp->paused_logged) {
 			sp->paused_logged = 0;
 			log_info("spool", "room again: intake resumed");
@@ -472,10 +551,14 @@ enum askue_err spool_write(struct spool *sp, const char *meter, int64_t ts_max,
 
 enum askue_err spool_sync(struct spool *sp, uint64_t ticket)
 {
-	if (!sp->fsync_each)
-		return ASKUE_OK;
 	pthread_mutex_lock(&sp->mu);
-	enum askue_err err = wait_synced(sp, ticket);
+	enum askue_err err = ASKUE_OK;
+	if (sp->fsync_each)
+		err = wait_synced(sp, ticket);
+	else if (sp->flushed_n < ticket && sp->failed_n < ticket)
+		err = flush_locked(sp);
+	if (!err && sp->failed_n >= ticket && sp->flushed_n < ticket)
+		err = askue_err_set(ASKUE_ERR_IO, "spool: write failed");
 	pthread_mutex_unlock(&sp->mu);
 	return err;
 }
