@@ -129,12 +129,16 @@ static struct askue_bill_reading col_registers(sqlite3_stmt *st, int col, int64_
 	return r;
 }
 
-static void push_reading(struct askue_bill_reading *arr, int *n, struct askue_bill_reading r)
+/* Append r unless it is not after the last one (ascending, no two at one
+ * instant); 1 when the array is full (a month gives at most 64). */
+static int push_reading(struct askue_bill_reading *arr, int *n, struct askue_bill_reading r)
 {
 	if (*n > 0 && arr[*n - 1].ts >= r.ts)
-		return; /* ascending, no two at one instant */
-	if (*n < BILLING_READINGS_MAX)
-		arr[(*n)++] = r;
+		return 0;
+	if (*n == BILLING_READINGS_MAX)
+		return 1;
+	arr[(*n)++] = r;
+	return 0;
 }
 
 #define DAY_COLUMNS                                                                        \
@@ -164,15 +168,18 @@ static enum askue_err load_readings(struct billing *b, const char *serial,
 	sqlite3_bind_text(st, 2, f, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, e, -1, SQLITE_STATIC);
 	*n = 0;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	int rc, full = 0;
+	while (!full && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *day = askue_column_text(st, 0);
 		if (strcmp(day, f) >= 0) /* inside or after: its first reading */
-			push_reading(arr, n, col_registers(st, 2, sqlite3_column_int64(st, 1)));
+			full |= push_reading(arr, n, col_registers(st, 2, sqlite3_column_int64(st, 1)));
 		if (strcmp(day, e) < 0) /* before or inside: its last reading */
-			push_reading(arr, n, col_registers(st, 7, sqlite3_column_int64(st, 6)));
+			full |= push_reading(arr, n, col_registers(st, 7, sqlite3_column_int64(st, 6)));
 	}
 	sqlite3_reset(st);
+	if (full)
+		return askue_err_set(ASKUE_ERR_LIMIT, "meter %s: more than %d readings in a period",
+		                     serial, BILLING_READINGS_MAX);
 	return rc == SQLITE_DONE ? ASKUE_OK : askue_ledger_fail(b->l, rc, "meter days");
 }
 
