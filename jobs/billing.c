@@ -257,16 +257,22 @@ static enum askue_err bill_one(struct run *r, int64_t id)
 	return err ? err : rel;
 }
 
-/* Batches of candidates in id order. Each batch is one transaction,
- * committed; under --dry-run the caller holds one transaction for the
- * whole run and rolls it back. */
-static enum askue_err run_batches(struct run *r)
+/* What ends each batch's transaction. */
+enum batch_end {
+	BATCH_COMMIT,   /* the run */
+	BATCH_ROLLBACK, /* --dry-run, each batch rolled back */
+	BATCH_NONE,     /* --dry-run inside the caller's one transaction */
+};
+
+/* Batches of candidates in id order, each its own transaction unless
+ * BATCH_NONE. */
+static enum askue_err run_batches(struct run *r, enum batch_end end)
 {
 	int64_t *ids = malloc(BILLING_BATCH_SUBSCRIBERS * sizeof *ids);
 	if (!ids)
 		return askue_err_set(ASKUE_ERR_NOMEM, "billing: out of memory");
 	struct askue_ledger *l = r->ctx->l;
-	int own = !r->ctx->dry_run;
+	int own = end != BATCH_NONE;
 	int64_t after = 0;
 	enum askue_err err = ASKUE_OK;
 	for (int n = BILLING_BATCH_SUBSCRIBERS; !err && n == BILLING_BATCH_SUBSCRIBERS;) {
@@ -278,9 +284,9 @@ static enum askue_err run_batches(struct run *r)
 				err = bill_one(r, ids[i]);
 		if (!err && n > 0)
 			after = ids[n - 1];
-		if (own && !err)
+		if (end == BATCH_COMMIT && !err)
 			err = askue_ledger_commit(l);
-		if (own && err)
+		if (own && (err || end == BATCH_ROLLBACK))
 			askue_ledger_rollback(l);
 	}
 	free(ids);
@@ -315,13 +321,22 @@ static enum askue_err prepare_readings(struct job_ctx *ctx, struct askue_period 
 	return to.days < from.days ? ASKUE_OK : job_rollup_ensure(ctx, from, to);
 }
 
-/* --dry-run: one transaction for the whole run, rolled back. */
+/* --dry-run writes nothing. When the rollup has days to do first, the
+ * whole run is one transaction rolled back at the end (the bills need
+ * those days); otherwise (the nightly rollup did them) each batch is
+ * rolled back in turn, so the writer lock is held a batch at a time. */
 static enum askue_err dry_run(struct run *r)
 {
-	enum askue_err err = askue_ledger_begin(r->ctx->l);
-	if (!err && !(err = prepare_readings(r->ctx, r->period)))
-		err = run_batches(r);
-	askue_ledger_rollback(r->ctx->l);
+	struct askue_ledger *l = r->ctx->l;
+	enum askue_err err = askue_ledger_begin(l);
+	if (!err)
+		err = prepare_readings(r->ctx, r->period);
+	int rolled = cJSON_GetArraySize(cJSON_GetObjectItem(r->ctx->report, "rollup_days"));
+	if (!err && rolled > 0)
+		err = run_batches(r, BATCH_NONE);
+	askue_ledger_rollback(l);
+	if (!err && rolled == 0)
+		err = run_batches(r, BATCH_ROLLBACK);
 	return err;
 }
 
@@ -335,7 +350,7 @@ static enum askue_err real_run(struct run *r)
 		askue_ledger_rollback(l);
 		return err;
 	}
-	if (!(err = start_run(r)) && !(err = run_batches(r)))
+	if (!(err = start_run(r)) && !(err = run_batches(r, BATCH_COMMIT)))
 		err = finish_run(r);
 	return err;
 }

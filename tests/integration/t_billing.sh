@@ -452,6 +452,11 @@ test_sigkill_mid_period_all_or_nothing_then_rerun() {
 		OR NOT EXISTS (SELECT 1 FROM invoice_reading r WHERE r.invoice_id = i.id)")" "half-written invoices" || return 1
 	eq "$issued" "$(db "SELECT count(*) FROM posting WHERE kind = 'invoice'")" "postings" || return 1
 	eq "$issued" "$(db "SELECT count(*) FROM event WHERE type = 'invoice_issued'")" "events" || return 1
+	# a dry run now (the killed run's rollup is committed: batch by batch,
+	# each rolled back) says what the rerun will issue, and writes nothing
+	ok askue --json job billing --period 2026-03 --date 2026-04-02 --dry-run || return 1
+	jqeq '.issued' $((n - issued)) && jqeq '.rollup_days | length' 0 || return 1
+	eq "$issued" "$(db 'SELECT count(*) FROM invoice')" "the dry run wrote" || return 1
 	bill 2026-03 2026-04-02 || return 1
 	jqeq '.issued' $((n - issued)) || return 1
 	eq $n "$(db 'SELECT count(*) FROM invoice')" "invoices after the rerun" || return 1
