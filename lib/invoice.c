@@ -563,3 +563,35 @@ enum askue_err askue_correction_add_tx(struct askue_ledger *l, struct askue_corr
 	copy(p.kind, sizeof p.kind, "correction");
 	return askue_posting_add_tx(l, &p);
 }
+
+enum askue_err askue_correction_each(struct askue_ledger *l, int64_t invoice_id,
+                                     int (*fn)(const struct askue_correction *c, void *arg),
+                                     void *arg)
+{
+	static const char sql[] =
+		"SELECT id, number, subscriber_id, period, date, amount_kop, reason, coalesce(run_id, 0)"
+		" FROM correction WHERE invoice_id = ? ORDER BY id";
+	sqlite3_stmt *st;
+	enum askue_err err = askue_ledger_stmt(l, sql, &st);
+	if (err)
+		return err;
+	sqlite3_bind_int64(st, 1, invoice_id);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct askue_correction c = {.id = sqlite3_column_int64(st, 0),
+		                             .subscriber_id = sqlite3_column_int64(st, 2),
+		                             .invoice_id = invoice_id};
+		copy(c.number, sizeof c.number, askue_column_text(st, 1));
+		if (askue_period_parse(askue_column_text(st, 3), &c.period))
+			c.period = (struct askue_period){0, 0};
+		c.date = col_date(st, 4);
+		c.amount = col_money(st, 5);
+		copy(c.reason, sizeof c.reason, askue_column_text(st, 6));
+		c.run_id = sqlite3_column_int64(st, 7);
+		if (fn(&c, arg))
+			break;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? ASKUE_OK
+	                                             : askue_ledger_fail(l, rc, "corrections");
+}

@@ -182,6 +182,11 @@ struct askue_correction {
  * The caller journals ASKUE_EV_CORRECTION_MADE. */
 ASKUE_MUST enum askue_err askue_correction_add_tx(struct askue_ledger *l,
                                                   struct askue_correction *c, int64_t created);
+/* The corrections of an invoice, oldest first (details NULL here). */
+ASKUE_MUST enum askue_err askue_correction_each(struct askue_ledger *l, int64_t invoice_id,
+                                                int (*fn)(const struct askue_correction *c,
+                                                          void *arg),
+                                                void *arg);
 /* Sum of the corrections of an invoice so far. */
 ASKUE_MUST enum askue_err askue_correction_sum(struct askue_ledger *l, int64_t invoice_id,
                                                struct askue_money *out);

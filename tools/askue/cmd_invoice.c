@@ -237,6 +237,25 @@ static void print_invoice(const struct askue_invoice *inv)
 	print_details(inv->details);
 }
 
+/* The correction documents of the invoice shown (after it, never in it). */
+static int add_correction(const struct askue_correction *c, void *arg)
+{
+	cJSON *arr = arg;
+	if (arr) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "number", c->number);
+		cli_json_add_date(o, "date", 1, c->date);
+		cli_json_add_money(o, "amount", c->amount);
+		cJSON_AddStringToObject(o, "reason", c->reason);
+		cJSON_AddItemToArray(arr, o);
+		return 0;
+	}
+	char d[ASKUE_DATE_BUF], a[ASKUE_NUM_BUF];
+	printf("corrected by %s of %s: %s RUB (%s), on the next invoice\n", c->number,
+	       askue_date_format(c->date, d), askue_money_format(c->amount, a), c->reason);
+	return 0;
+}
+
 int cmd_invoice_show(struct askue_cli *cli, int argc, char **argv)
 {
 	if (argc != 2)
@@ -248,14 +267,17 @@ int cmd_invoice_show(struct askue_cli *cli, int argc, char **argv)
 	enum askue_err err = askue_invoice_get(l, argv[1], &inv);
 	if (err)
 		return cli_fail(cli, err);
-	if (cli->json) {
-		cJSON *o = cli_json_invoice(inv);
-		askue_invoice_free(inv);
-		return cli_print_json(o);
-	}
-	print_invoice(inv);
+	cJSON *o = cli->json ? cli_json_invoice(inv) : NULL;
+	if (!o)
+		print_invoice(inv);
+	err = askue_correction_each(l, inv->id, add_correction,
+	                            o ? cJSON_AddArrayToObject(o, "corrections") : NULL);
 	askue_invoice_free(inv);
-	return 0;
+	if (err) {
+		cJSON_Delete(o);
+		return cli_fail(cli, err);
+	}
+	return o ? cli_print_json(o) : 0;
 }
 
 /* Options of the correcting commands: --period P --reason TEXT [--date D]
