@@ -467,10 +467,10 @@ test_sigkill_mid_period_all_or_nothing_then_rerun() {
 	eq $((n * (n + 1) / 2)) "$(db 'SELECT sum(wh) / 1000 FROM invoice_line')" "kWh billed" || return 1
 }
 
-# A job that cannot do its work fails, saying why; one that did its work
-# with exceptions exits 0 (above).
+# A job that cannot do its work fails, saying why (a bad period is bad
+# data, 65); one that did its work with exceptions exits 0 (above).
 test_job_fails_without_its_rules() {
 	printf '[billing]\nrules_dir = %s/none\n' "$T_TMP" >"$ASKUE_HOME/askue.conf"
 	fails 74 "rules_dir: .*none/" askue job billing --period 2026-03 --date 2026-04-02 || return 1
-	fails 64 "period" askue job billing --period 2026-13 --date 2026-04-02
+	fails 65 "no such month" askue job billing --period 2026-13 --date 2026-04-02
 }
