@@ -398,8 +398,9 @@ test_exceptions_norm_and_not_billed() {
 	ok askue --json billing exceptions --period 2026-03 || return 1
 	jqeq "[.[] | select(.account == \"$acc\") | .kind] | join(\",\")" estimated_norm || return 1
 	jqeq "[.[] | select(.account == \"$acc2\") | \"\\(.billed) \\(.kind)\"] | join(\",\")" "false no_tariff" || return 1
-	ok askue billing exceptions --period 2026-03 &&
+	ok askue billing exceptions --period 2026-03 --csv "$T_TMP/ex.csv" &&
 		printf '%s' "$OUT" | grep -q "$acc2 NOT BILLED no_tariff" || { fail "text: $OUT"; return 1; }
+	grep -q "^\"$acc2\",\"no\",\"\",\"no_tariff\"," "$T_TMP/ex.csv" || { fail "csv: $(cat "$T_TMP/ex.csv")"; return 1; }
 }
 
 # A few thousand subscribers, the job killed with SIGKILL in the middle:

@@ -11,6 +11,7 @@
  * penalties and corrections since the last invoice, the charges and the
  * total to pay.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -512,7 +513,41 @@ static enum askue_err exceptions_of(struct askue_ledger *l, const char *sql, con
 	return rc == SQLITE_DONE ? ASKUE_OK : askue_ledger_fail(l, rc, "exceptions");
 }
 
-/* billing exceptions --period P: for accountants, who was billed on
+static void csv_field(FILE *f, const cJSON *o, const char *key, char sep)
+{
+	const cJSON *v = cJSON_GetObjectItem(o, key);
+	const char *t = cJSON_IsString(v) ? v->valuestring : cJSON_IsTrue(v) ? "yes"
+	                                                   : cJSON_IsFalse(v) ? "no" : "";
+	fputc('"', f);
+	for (; *t; t++) {
+		if (*t == '"')
+			fputc('"', f);
+		fputc(*t, f);
+	}
+	fputc('"', f);
+	fputc(sep, f);
+}
+
+/* The list as CSV for a spreadsheet: account,billed,invoice,kind,serial,text. */
+static enum askue_err write_csv(const char *path, const cJSON *arr)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return askue_err_set(ASKUE_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+	fprintf(f, "account,billed,invoice,kind,serial,text\n");
+	const cJSON *o;
+	cJSON_ArrayForEach(o, arr)
+	{
+		static const char *const keys[] = {"account", "billed", "invoice", "kind", "serial", "text"};
+		for (int i = 0; i < 6; i++)
+			csv_field(f, o, keys[i], i < 5 ? ',' : '\n');
+	}
+	if (fclose(f) != 0)
+		return askue_err_set(ASKUE_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+	return ASKUE_OK;
+}
+
+/* billing exceptions --period P [--csv FILE]: for accountants, who was billed on
  * estimates or with something to check (from the invoices), and who was
  * not billed and why (from the period's last billing run, those still
  * without an invoice). */
@@ -532,11 +567,12 @@ int cmd_billing_exceptions(struct askue_cli *cli, int argc, char **argv)
 		" WHERE NOT EXISTS (SELECT 1 FROM invoice i JOIN subscriber s ON s.id = i.subscriber_id"
 		"  WHERE i.period = ?1 AND s.account = json_extract(j.value, '$.account'))"
 		" ORDER BY 1, j.key";
-	static const char *const names[] = {"period", NULL};
-	const char *period;
-	int rc = cli_string_options(cli, argc, argv, names, &period);
+	static const char *const names[] = {"period", "csv", NULL};
+	const char *values[2];
+	int rc = cli_string_options(cli, argc, argv, names, values);
 	if (rc)
 		return rc;
+	const char *period = values[0], *csv = values[1];
 	struct askue_period p;
 	if (!period)
 		return cli_usage(cli, "--period is required");
@@ -552,7 +588,7 @@ int cmd_billing_exceptions(struct askue_cli *cli, int argc, char **argv)
 	askue_period_format(p, ps);
 	cJSON *arr = cJSON_CreateArray();
 	if ((err = exceptions_of(l, unbilled_sql, ps, 0, arr)) ||
-	    (err = exceptions_of(l, billed_sql, ps, 1, arr))) {
+	    (err = exceptions_of(l, billed_sql, ps, 1, arr)) || (csv && (err = write_csv(csv, arr)))) {
 		cJSON_Delete(arr);
 		return cli_fail(cli, err);
 	}
