@@ -698,10 +698,11 @@ enum askue_err billing_correct_tx(struct billing *b, int64_t subscriber_id,
 		return err;
 	struct billing_doc *doc = malloc(sizeof *doc);
 	struct askue_money corrections = {0};
-	if (!doc)
-		err = askue_err_set(ASKUE_ERR_NOMEM, "billing: out of memory");
-	if (!err)
-		err = askue_correction_sum(b->l, inv->id, &corrections);
+	if (!doc) {
+		askue_invoice_free(inv);
+		return askue_err_set(ASKUE_ERR_NOMEM, "billing: out of memory");
+	}
+	err = askue_correction_sum(b->l, inv->id, &corrections);
 	if (!err)
 		err = billing_compute(b, subscriber_id, period, doc);
 	if (!err) {
