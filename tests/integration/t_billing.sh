@@ -327,8 +327,9 @@ test_correction_document() {
 	jqeq '.difference' -167.84 && jqeq '.recomputed' 1252.50 && jqeq '.correction' "202603-$acc-K1" || return 1
 	ok askue --json balance "$acc" && jqeq '.balance' 1252.50 || return 1
 	ok askue --json invoice show "202603-$acc" || return 1
-	eq "$(printf '%s' "$before" | jq -c 'del(.corrections)')" "$(printf '%s' "$OUT" | jq -c 'del(.corrections)')" "the invoice was edited" || return 1
-	jqeq '.corrections[0].amount' -167.84 && jqeq '.corrections[0].number' "202603-$acc-K1" || return 1
+	eq "$(printf '%s' "$before" | jq -c 'del(.correction_documents)')" "$(printf '%s' "$OUT" | jq -c 'del(.correction_documents)')" "the invoice was edited" || return 1
+	jqeq '.correction_documents[0].amount' -167.84 && jqeq '.correction_documents[0].number' "202603-$acc-K1" || return 1
+	jqeq '.corrections' 0.00 || return 1
 	ok askue --json events --type correction_made && jqeq 'length' 1 && jqeq '.[0].details.reason' "price of March entered late" || return 1
 	jqeq '.[0].details.amount' -167.84 || return 1
 	# corrected once: nothing more to correct

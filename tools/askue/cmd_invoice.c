@@ -272,7 +272,7 @@ int cmd_invoice_show(struct askue_cli *cli, int argc, char **argv)
 	if (!o)
 		print_invoice(inv);
 	err = askue_correction_each(l, inv->id, add_correction,
-	                            o ? cJSON_AddArrayToObject(o, "corrections") : NULL);
+	                            o ? cJSON_AddArrayToObject(o, "correction_documents") : NULL);
 	askue_invoice_free(inv);
 	if (err) {
 		cJSON_Delete(o);
