@@ -252,6 +252,28 @@ test_silent_meter_estimated_then_trued_up() {
 	jqeq '.exceptions_list[0].text | test("2025-12 is invoiced already")' true || return 1
 }
 
+# The estimate was too high: March estimated at 93 kWh (527.31), the
+# meter read again shows 50 kWh for March and April together: April is
+# 50 - 93 = -43 kWh, a credit of -243.81; the account is 527.31 - 243.81 =
+# 283.50 = 50 kWh x 5.67, what the meter measured.
+test_true_up_credit() {
+	bl_up
+	tariff1
+	acc=$(sub T) && meter ST "$acc" 2025-11-20 9990 && choose "$acc" Один
+	rd ST '2025-12-01 00:00' 10000000
+	rd ST '2026-01-01 00:00' 10093000
+	rd ST '2026-02-01 00:00' 10186000
+	rd ST '2026-03-01 00:00' 10270000
+	rd ST '2026-05-01 00:00' 10320000
+	flush
+	bill 2025-12 2026-01-02 && bill 2026-01 2026-02-02 && bill 2026-02 2026-03-02 || return 1
+	ok askue pay "$acc" 1530.90 --date 2026-03-05 --ref T-1 || return 1
+	bill 2026-03 2026-04-02 && bill 2026-04 2026-05-02 || return 1
+	ok askue --json invoice show "202604-$acc" || return 1
+	jqeq '.lines[0].kwh' -43 && jqeq '.charges' -243.81 && jqeq '.previous' 527.31 && jqeq '.total' 283.50 || return 1
+	ok askue --json balance "$acc" && jqeq '.balance' 283.50 || return 1
+}
+
 # February: 100 kWh = 567.00 for both; March: 50 kWh = 283.50. Y pays
 # nothing: February superseded, its 567.00 the debt on March (850.50). Z
 # pays 1,000.00 on 5 March: February paid, March 567.00 - 1,000.00 +
