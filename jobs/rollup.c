@@ -442,32 +442,53 @@ static enum askue_err daily_point(struct run *r, const struct mrec *m)
 
 /* A fingerprint of the day's last readings in meter_day: sums of the
  * columns (exact in a double: 500,000 x 10^9 < 2^53). */
-static enum askue_err last_sums(struct run *r, double out[6])
+/* A digest of the day's last readings in meter_day (FNV-1a over serial and
+ * values, in serial order): exact change detection, where sums would miss
+ * two meters' changes that cancel out. */
+static void digest_add(uint64_t *h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	for (size_t i = 0; i < n; i++)
+		*h = (*h ^ b[i]) * UINT64_C(1099511628211);
+}
+
+static enum askue_err last_digest(struct run *r, uint64_t *out)
 {
 	static const char sql[] =
-		"SELECT count(*), total(last_ts), total(last_r0_wh), total(last_r1_wh),"
-		" total(last_r2_wh), total(last_r3_wh) FROM meter_day WHERE day = ?";
+		"SELECT serial, last_ts, last_r0_wh, last_r1_wh, last_r2_wh, last_r3_wh"
+		" FROM meter_day WHERE day = ? ORDER BY serial";
 	sqlite3_stmt *st;
 	enum askue_err err = askue_ledger_stmt(r->ctx->l, sql, &st);
 	if (err)
 		return err;
 	sqlite3_bind_text(st, 1, r->day_s, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	for (int i = 0; i < 6; i++)
-		out[i] = rc == SQLITE_ROW ? sqlite3_column_double(st, i) : 0;
+	uint64_t h = UINT64_C(14695981039346656037);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		digest_add(&h, sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0) + 1);
+		for (int i = 1; i < 6; i++) {
+			int64_t v = sqlite3_column_type(st, i) == SQLITE_NULL
+			                ? INT64_MIN
+			                : sqlite3_column_int64(st, i);
+			digest_add(&h, &v, sizeof v);
+		}
+	}
 	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? ASKUE_OK : askue_ledger_fail(r->ctx->l, rc, "rollup: meter_day");
+	if (rc != SQLITE_DONE)
+		return askue_ledger_fail(r->ctx->l, rc, "rollup: meter_day");
+	*out = h;
+	return ASKUE_OK;
 }
 
 /* The next day's start values are this day's last readings: when they
  * changed (late readings, a first rollup after the next day's), the next
  * day, if rolled up, is marked for a redo. */
-static enum askue_err mark_next(struct run *r, const double before[6])
+static enum askue_err mark_next(struct run *r, uint64_t before)
 {
 	static const char sql[] = "UPDATE rollup_day SET done = 0 WHERE day = ?";
-	double after[6];
-	enum askue_err err = last_sums(r, after);
-	if (err || !memcmp(before, after, sizeof after))
+	uint64_t after = 0;
+	enum askue_err err = last_digest(r, &after);
+	if (err || before == after)
 		return err;
 	char next[ASKUE_DATE_BUF];
 	askue_date_format(askue_date_add_days(r->day, 1), next);
@@ -488,9 +509,10 @@ static int by_serial(const void *a, const void *b)
  * pass instead of at random pages. The index map is not used after this. */
 static enum askue_err each_meter(struct run *r)
 {
-	double before[6];
-	qsort(r->m, r->n, sizeof *r->m, by_serial);
-	enum askue_err err = last_sums(r, before);
+	uint64_t before = 0;
+	if (r->n > 1)
+		qsort(r->m, r->n, sizeof *r->m, by_serial);
+	enum askue_err err = last_digest(r, &before);
 	if (!err)
 		err = clear_day(r);
 	for (size_t i = 0; i < r->n && !err; i++) {
