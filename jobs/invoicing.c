@@ -40,7 +40,7 @@ enum askue_err billing_open(const struct askue_config *cfg, struct askue_ledger 
 	if (!b)
 		return askue_err_set(ASKUE_ERR_NOMEM, "billing: out of memory");
 	b->l = l;
-	askue_bill_params_default(&b->params);
+	askue_bill_params_from_config(cfg, &b->params);
 	enum askue_err err = askue_rules_load(cfg->billing_rules_dir, &b->rules);
 	if (err) {
 		askue_err_prefix("[billing] rules_dir: ");
@@ -183,20 +183,26 @@ static enum askue_err load_readings(struct billing *b, const char *serial,
 	return rc == SQLITE_DONE ? ASKUE_OK : askue_ledger_fail(b->l, rc, "meter days");
 }
 
-/* The previous period's invoice's end values for a meter. */
+/* The end values of the meter on the subscriber's latest earlier invoice
+ * that has it (usually the previous period's): periods chain without a gap
+ * even when a period was not invoiced (its energy then counts in this one,
+ * not lost). The core ignores values older than the meter's installation. */
 static enum askue_err load_previous(struct billing *b, int64_t sid, struct askue_period period,
                                     struct askue_bill_segment *s)
 {
 	static const char sql[] =
 		"SELECT r.zone_idx, r.end_ts, r.end_wh, r.end_how FROM invoice_reading r"
 		" JOIN invoice i ON i.id = r.invoice_id"
-		" WHERE i.subscriber_id = ? AND i.period = ? AND r.serial = ? ORDER BY r.seq";
+		" WHERE i.subscriber_id = ?1 AND r.serial = ?3 AND i.period = ("
+		"  SELECT max(i2.period) FROM invoice i2 JOIN invoice_reading r2 ON r2.invoice_id = i2.id"
+		"  WHERE i2.subscriber_id = ?1 AND i2.period < ?2 AND r2.serial = ?3)"
+		" ORDER BY r.seq";
 	sqlite3_stmt *st;
 	enum askue_err err = askue_ledger_stmt(b->l, sql, &st);
 	if (err)
 		return err;
 	sqlite3_bind_int64(st, 1, sid);
-	bind_period(st, 2, askue_period_add(period, -1));
+	bind_period(st, 2, period);
 	askue_bind_text(st, 3, s->serial);
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

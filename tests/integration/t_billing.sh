@@ -106,6 +106,25 @@ test_single_zone_invoice_idempotent_and_reproducible() {
 
 # Day 200.250 kWh x 6.12 = 1,225.53; night 80.125 kWh x 3.40 = 272.425 ->
 # 272.43; charges 1,497.96.
+# A period left out (April 2026 not billed) loses no energy: May starts
+# from March's end value. March: 1,000 -> 1,100 kWh = 100 x 5.67 = 567.00;
+# May: 1,100 (March's end, 'previous') -> 1,250 kWh = 150 x 5.67 = 850.50.
+test_a_skipped_period_chains_from_the_last_invoice() {
+	bl_up
+	tariff1
+	acc=$(sub A) && meter S1 "$acc" 2026-01-15 900 && choose "$acc" Один
+	rd S1 '2026-03-01 00:00' 1000000
+	rd S1 '2026-04-01 00:00' 1100000
+	rd S1 '2026-06-01 00:00' 1250000
+	flush
+	bill 2026-03 2026-04-02 && jqeq '.charges' 567.00 || return 1
+	bill 2026-05 2026-06-02 || return 1
+	ok askue --json invoice show "202605-$acc" || return 1
+	jqeq '.lines[0].kwh' 150 && jqeq '.charges' 850.50 || return 1
+	jqeq '.readings[0].start_kwh' 1100 && jqeq '.readings[0].start_how' previous || return 1
+	jqeq '.previous' 567.00 && jqeq '.total' 1417.50 || return 1
+}
+
 test_two_zones() {
 	bl_up
 	askue tariff add Двухзонный --zones day=07-23,night=23-07 --date 2025-01-01 >/dev/null &&
