@@ -307,6 +307,18 @@ static void report(struct run *r)
 	cJSON_Delete(c);
 	cJSON_AddItemToObject(rep, "exceptions_list", r->exceptions);
 	r->exceptions = NULL;
+	struct askue_date due;
+	if (!billing_due(r->b, r->period, &due) && due.days < r->ctx->today.days) {
+		/* The due date is the rule's, whenever the invoice is issued: an
+		 * invoice issued after it is overdue at once (penalties start 30
+		 * days after the due date, not after the issue). Said loudly. */
+		char d[ASKUE_DATE_BUF];
+		cJSON_AddStringToObject(rep, "warning", "issued after the due date");
+		cJSON_AddStringToObject(rep, "due", askue_date_format(due, d));
+		if (r->issued)
+			fprintf(stderr, "askue: job billing: warning: invoices of %s issued after their"
+			        " due date %s\n", p, d);
+	}
 }
 
 /* The rollup's meter_day must hold the days billing reads: from the day
@@ -379,6 +391,8 @@ int job_billing(struct job_ctx *ctx)
 		                                "PRAGMA cache_size = -65536;");
 	if (!err)
 		err = ctx->dry_run ? dry_run(&r) : real_run(&r);
+	if (!err)
+		report(&r);
 	billing_close(r.b);
 	free(r.doc);
 	cJSON_Delete(r.not_billed_list);
@@ -386,6 +400,5 @@ int job_billing(struct job_ctx *ctx)
 		cJSON_Delete(r.exceptions);
 		return cli_fail(ctx->cli, err);
 	}
-	report(&r);
 	return 0;
 }

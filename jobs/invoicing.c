@@ -61,6 +61,12 @@ enum askue_err billing_open(const struct askue_config *cfg, struct askue_ledger 
 	return ASKUE_OK;
 }
 
+enum askue_err billing_due(const struct billing *b, struct askue_period period,
+                           struct askue_date *out)
+{
+	return askue_rules_due_date(b->rules, period, out);
+}
+
 void billing_close(struct billing *b)
 {
 	if (!b)

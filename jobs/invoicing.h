@@ -39,6 +39,9 @@ struct billing;
 ASKUE_MUST enum askue_err billing_open(const struct askue_config *cfg, struct askue_ledger *l,
                                        struct billing **out);
 void billing_close(struct billing *b); /* NULL is a no-op */
+/* The due date of the invoices of period (the due-date rule in force). */
+ASKUE_MUST enum askue_err billing_due(const struct billing *b, struct askue_period period,
+                                      struct askue_date *out);
 
 /* One subscriber's period as computed now. */
 struct billing_doc {
