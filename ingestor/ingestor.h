@@ -4,8 +4,9 @@
  *               thread: read every message there is (validate, reject or
  *               write to the spool), one fdatasync, then the PUBACKs
  *   spool.c     the durable, bounded on-disk queue between the two threads
- *   batch.c     the writer thread: spool -> batches -> InfluxDB /write,
- *               retry with backoff, quarantine of refused points
+ *   batch.c     the writer thread: spool -> batches, two sender threads
+ *               -> InfluxDB /write (two in flight), retry with backoff,
+ *               quarantine of refused points, cursor moved in spool order
  *   rejects.c   refused messages, readings and points, in files by day
  *   health.c    counters; the `ingest` measurement and the health log line
  *   lastseen.c  per meter: newest reading's time and arrival (SQLite)
