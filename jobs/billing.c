@@ -70,8 +70,7 @@ static enum askue_err start_run(struct run *r)
 	if (!err)
 		err = askue_ledger_stmt(l, sql, &st);
 	if (!err) {
-		char p[16];
-		sqlite3_bind_text(st, 1, askue_period_format(r->period, p), -1, SQLITE_TRANSIENT);
+		askue_bind_period(st, 1, r->period);
 		sqlite3_bind_int64(st, 2, r->ctx->now);
 		err = askue_ledger_step_done(l, st, "billing run");
 	}
@@ -149,13 +148,10 @@ static enum askue_err next_batch(struct run *r, int64_t after, int64_t *ids, int
 	enum askue_err err = askue_ledger_stmt(r->ctx->l, sql, &st);
 	if (err)
 		return err;
-	char p[16], first[ASKUE_DATE_BUF], end[ASKUE_DATE_BUF];
 	sqlite3_bind_int64(st, 1, after);
-	sqlite3_bind_text(st, 2, askue_period_format(r->period, p), -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, askue_date_format(askue_period_first(r->period), first), -1,
-	                  SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 4, askue_date_format(askue_period_end(r->period), end), -1,
-	                  SQLITE_TRANSIENT);
+	askue_bind_period(st, 2, r->period);
+	askue_bind_date(st, 3, askue_period_first(r->period));
+	askue_bind_date(st, 4, askue_period_end(r->period));
 	sqlite3_bind_int(st, 5, BILLING_BATCH_SUBSCRIBERS);
 	int rc;
 	*n = 0;

@@ -77,18 +77,6 @@ void billing_close(struct billing *b)
 	free(b);
 }
 
-static void bind_date(sqlite3_stmt *st, int idx, struct askue_date d)
-{
-	char buf[ASKUE_DATE_BUF];
-	sqlite3_bind_text(st, idx, askue_date_format(d, buf), -1, SQLITE_TRANSIENT);
-}
-
-static void bind_period(sqlite3_stmt *st, int idx, struct askue_period p)
-{
-	char buf[16];
-	sqlite3_bind_text(st, idx, askue_period_format(p, buf), -1, SQLITE_TRANSIENT);
-}
-
 static struct askue_date col_date(sqlite3_stmt *st, int col)
 {
 	struct askue_date d = {0};
@@ -208,7 +196,7 @@ static enum askue_err load_previous(struct billing *b, int64_t sid, struct askue
 	if (err)
 		return err;
 	sqlite3_bind_int64(st, 1, sid);
-	bind_period(st, 2, period);
+	askue_bind_period(st, 2, period);
 	askue_bind_text(st, 3, s->serial);
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -270,8 +258,8 @@ static enum askue_err load_segments(struct billing *b, int64_t sid, struct askue
 	if (err)
 		return err;
 	sqlite3_bind_int64(st, 1, sid);
-	bind_date(st, 2, in->first);
-	bind_date(st, 3, in->end);
+	askue_bind_date(st, 2, in->first);
+	askue_bind_date(st, 3, in->end);
 	int rc, n = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && !err) {
 		if (n == ASKUE_BILL_SEGMENTS_MAX) {
@@ -312,8 +300,8 @@ static enum askue_err load_history(struct billing *b, int64_t sid, struct askue_
 	if (err)
 		return err;
 	sqlite3_bind_int64(st, 1, sid);
-	bind_period(st, 2, in->period);
-	bind_period(st, 3, askue_period_add(in->period, -ASKUE_BILL_HISTORY_MAX));
+	askue_bind_period(st, 2, in->period);
+	askue_bind_period(st, 3, askue_period_add(in->period, -ASKUE_BILL_HISTORY_MAX));
 	int rc, n = 0;
 	char last[16] = "";
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -576,7 +564,7 @@ static enum askue_err check_order(struct billing *b, const struct billing_doc *d
 	if (err)
 		return err;
 	sqlite3_bind_int64(st, 1, doc->subscriber_id);
-	bind_period(st, 2, doc->period);
+	askue_bind_period(st, 2, doc->period);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		err = askue_err_set(ASKUE_ERR_CONFLICT, "account %s: %s is invoiced already, a later"
@@ -750,7 +738,7 @@ enum askue_err billing_invoiced_each(struct askue_ledger *l, struct askue_period
 	enum askue_err err = askue_ledger_stmt(l, sql, &st);
 	if (err)
 		return err;
-	bind_period(st, 1, period);
+	askue_bind_period(st, 1, period);
 	/* Collect first: fn writes to the ledger. */
 	size_t n = 0, cap = 1024;
 	int64_t *ids = malloc(cap * sizeof *ids);
@@ -788,7 +776,7 @@ enum askue_err billing_run_start(struct askue_ledger *l, struct askue_period per
 	sqlite3_stmt *st;
 	enum askue_err err = askue_ledger_begin(l);
 	if (!err && !(err = askue_ledger_stmt(l, sql, &st))) {
-		bind_period(st, 1, period);
+		askue_bind_period(st, 1, period);
 		askue_bind_text(st, 2, kind);
 		sqlite3_bind_int64(st, 3, now);
 		err = askue_ledger_step_done(l, st, "billing run");

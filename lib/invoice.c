@@ -182,9 +182,8 @@ enum askue_err askue_invoice_get_period(struct askue_ledger *l, int64_t subscrib
 	enum askue_err err = askue_ledger_stmt(l, sql, &st);
 	if (err)
 		return err;
-	char p[16];
 	sqlite3_bind_int64(st, 1, subscriber_id);
-	sqlite3_bind_text(st, 2, askue_period_format(period, p), -1, SQLITE_TRANSIENT);
+	askue_bind_period(st, 2, period);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		return read_whole(l, st, out);
@@ -224,18 +223,6 @@ enum askue_err askue_invoice_each(struct askue_ledger *l, const char *account,
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? ASKUE_OK : askue_ledger_fail(l, rc, "invoices");
 }
 
-static void bind_date(sqlite3_stmt *st, int idx, struct askue_date d)
-{
-	char buf[ASKUE_DATE_BUF];
-	sqlite3_bind_text(st, idx, askue_date_format(d, buf), -1, SQLITE_TRANSIENT);
-}
-
-static void bind_period(sqlite3_stmt *st, int idx, struct askue_period p)
-{
-	char buf[16];
-	sqlite3_bind_text(st, idx, askue_period_format(p, buf), -1, SQLITE_TRANSIENT);
-}
-
 static enum askue_err insert_line(struct askue_ledger *l, int64_t invoice_id,
                                   const struct askue_invoice_line *ln)
 {
@@ -255,9 +242,9 @@ static enum askue_err insert_line(struct askue_ledger *l, int64_t invoice_id,
 	sqlite3_bind_int64(st, 6, ln->price.micro_rub);
 	sqlite3_bind_int64(st, 7, ln->amount.kop);
 	askue_bind_text(st, 8, ln->tariff);
-	bind_date(st, 9, ln->price_from);
-	bind_date(st, 10, ln->days_from);
-	bind_date(st, 11, ln->days_to);
+	askue_bind_date(st, 9, ln->price_from);
+	askue_bind_date(st, 10, ln->days_from);
+	askue_bind_date(st, 11, ln->days_to);
 	sqlite3_bind_int(st, 12, ln->band);
 	askue_bind_text(st, 13, ln->how[0] ? ln->how : "measured");
 	askue_bind_text(st, 14, ln->note);
@@ -301,9 +288,9 @@ static enum askue_err insert_header(struct askue_ledger *l, struct askue_invoice
 		return err;
 	askue_bind_text(st, 1, inv->number);
 	sqlite3_bind_int64(st, 2, inv->subscriber_id);
-	bind_period(st, 3, inv->period);
-	bind_date(st, 4, inv->issued);
-	bind_date(st, 5, inv->due);
+	askue_bind_period(st, 3, inv->period);
+	askue_bind_date(st, 4, inv->issued);
+	askue_bind_date(st, 5, inv->due);
 	if (inv->run_id > 0)
 		sqlite3_bind_int64(st, 6, inv->run_id);
 	else
@@ -433,9 +420,9 @@ enum askue_err askue_posting_add_tx(struct askue_ledger *l, struct askue_posting
 		return err;
 	sqlite3_bind_int64(st, 1, p->subscriber_id);
 	askue_bind_text(st, 2, p->kind);
-	bind_date(st, 3, p->date);
+	askue_bind_date(st, 3, p->date);
 	if (p->has_period)
-		bind_period(st, 4, p->period);
+		askue_bind_period(st, 4, p->period);
 	sqlite3_bind_int64(st, 5, p->amount.kop);
 	const int64_t links[] = {p->invoice_id, p->correction_id, p->payment_id, p->accrual_id};
 	for (int i = 0; i < 4; i++) {
@@ -530,8 +517,8 @@ static enum askue_err insert_correction(struct askue_ledger *l, struct askue_cor
 	askue_bind_text(st, 1, c->number);
 	sqlite3_bind_int64(st, 2, c->subscriber_id);
 	sqlite3_bind_int64(st, 3, c->invoice_id);
-	bind_period(st, 4, c->period);
-	bind_date(st, 5, c->date);
+	askue_bind_period(st, 4, c->period);
+	askue_bind_date(st, 5, c->date);
 	sqlite3_bind_int64(st, 6, c->amount.kop);
 	askue_bind_text(st, 7, c->reason);
 	if (c->run_id > 0)

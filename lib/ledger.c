@@ -282,6 +282,18 @@ void askue_bind_text(sqlite3_stmt *st, int idx, const char *s)
 		sqlite3_bind_null(st, idx);
 }
 
+void askue_bind_date(sqlite3_stmt *st, int idx, struct askue_date d)
+{
+	char buf[ASKUE_DATE_BUF];
+	sqlite3_bind_text(st, idx, askue_date_format(d, buf), -1, SQLITE_TRANSIENT);
+}
+
+void askue_bind_period(sqlite3_stmt *st, int idx, struct askue_period p)
+{
+	char buf[16];
+	sqlite3_bind_text(st, idx, askue_period_format(p, buf), -1, SQLITE_TRANSIENT);
+}
+
 const char *askue_column_text(sqlite3_stmt *st, int col)
 {
 	const unsigned char *t = sqlite3_column_text(st, col);

@@ -14,6 +14,7 @@
 
 #include <sqlite3.h>
 #include <stdint.h>
+#include "date.h"
 #include "err.h"
 
 struct askue_ledger;
@@ -58,6 +59,9 @@ ASKUE_MUST enum askue_err askue_ledger_row(struct askue_ledger *l, const char *s
 /* Bind helpers: NULL text binds SQL NULL. Index is 1-based. */
 void askue_bind_text(sqlite3_stmt *st, int idx, const char *s);
 const char *askue_column_text(sqlite3_stmt *st, int col); /* "" for NULL */
+/* A business date as 'YYYY-MM-DD', a period as 'YYYY-MM' (the ledger's text). */
+void askue_bind_date(sqlite3_stmt *st, int idx, struct askue_date d);
+void askue_bind_period(sqlite3_stmt *st, int idx, struct askue_period p);
 
 /* The migrations (schema.c). */
 extern const char *const askue_schema_migrations[];

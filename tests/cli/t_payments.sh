@@ -3,18 +3,6 @@
 # with sqlite3 (an invoice row and its posting, as the billing job writes
 # them). Every expected figure is computed by hand in the comments.
 
-# invoice ACCOUNT PERIOD KOPECKS DUE POSTED: an issued invoice and its posting
-invoice() {
-	sqlite3 "$ASKUE_HOME/askue.db" "
-	 INSERT INTO invoice(number, subscriber_id, period, issued, due, previous_kop, charges_kop, total_kop)
-	  SELECT '$2-' || id, id, '$2', '$5', '$4', 0, $3, $3 FROM subscriber WHERE account = '$1';
-	 INSERT INTO posting(subscriber_id, kind, date, period, amount_kop, invoice_id, created)
-	  SELECT subscriber_id, 'invoice', '$5', '$2', $3, id, 0 FROM invoice WHERE number = '$2-' ||
-	  (SELECT id FROM subscriber WHERE account = '$1');"
-}
-
-sql() { sqlite3 "$ASKUE_HOME/askue.db" "$1"; }
-
 two_subscribers() {
 	A=$(askue subscriber add --name "Иванов Пётр" --address "ул. Ленина, 1" --date 2026-01-01) &&
 		B=$(askue subscriber add --name "Петрова Анна" --address "ул. Ленина, 2" --date 2026-01-01)

@@ -14,18 +14,6 @@ setup() {
 	} >"$ASKUE_HOME/askue.conf"
 }
 
-# invoice ACCOUNT PERIOD KOPECKS DUE POSTED: an issued invoice and its posting
-invoice() {
-	sqlite3 "$ASKUE_HOME/askue.db" "
-	 INSERT INTO invoice(number, subscriber_id, period, issued, due, previous_kop, charges_kop, total_kop)
-	  SELECT '$2-' || id, id, '$2', '$5', '$4', 0, $3, $3 FROM subscriber WHERE account = '$1';
-	 INSERT INTO posting(subscriber_id, kind, date, period, amount_kop, invoice_id, created)
-	  SELECT subscriber_id, 'invoice', '$5', '$2', $3, id, 0 FROM invoice WHERE number = '$2-' ||
-	  (SELECT id FROM subscriber WHERE account = '$1');"
-}
-
-sql() { sqlite3 "$ASKUE_HOME/askue.db" "$1"; }
-
 subscriber() {
 	askue subscriber add --name "$1" --address "ул. Ленина, $2" --date 2026-01-01 ${3:+--category "$3"}
 }

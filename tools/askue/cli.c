@@ -1,6 +1,7 @@
 /* cli — see cli.h. */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +67,17 @@ enum askue_err cli_int(const char *option, const char *text, int lo, int hi, int
 		return askue_err_set(ASKUE_ERR_INVALID, "%s '%s': expected a whole number %d..%d", option,
 		                     text, lo, hi);
 	*out = (int)v;
+	return ASKUE_OK;
+}
+
+enum askue_err cli_id(const char *what, const char *text, int64_t *out)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(text, &end, 10);
+	if (!*text || *end || v < 1 || errno == ERANGE)
+		return askue_err_set(ASKUE_ERR_INVALID, "%s '%s': expected a number", what, text);
+	*out = v;
 	return ASKUE_OK;
 }
 

@@ -46,6 +46,9 @@ int cli_print_json(cJSON *value);
 ASKUE_MUST enum askue_err cli_date(const char *option, const char *text, struct askue_date *out);
 /* Parse a positive integer option within lo..hi. */
 ASKUE_MUST enum askue_err cli_int(const char *option, const char *text, int lo, int hi, int *out);
+/* A row id (alert, suspense ...): a whole number >= 1; what names it in the
+ * message ("alert id 'x': expected a number"). */
+ASKUE_MUST enum askue_err cli_id(const char *what, const char *text, int64_t *out);
 /* Reset getopt for a command's own options (argv[0] is the command). */
 void cli_getopt_reset(void);
 /* Parse a command's string options, all of the form --NAME VALUE:

@@ -72,16 +72,6 @@ int cmd_alerts(struct askue_cli *cli, int argc, char **argv)
 	return 0;
 }
 
-static enum askue_err parse_id(const char *s, int64_t *out)
-{
-	char *end;
-	long long v = strtoll(s, &end, 10);
-	if (!*s || *end || v < 1)
-		return askue_err_set(ASKUE_ERR_INVALID, "alert id '%s': expected a number", s);
-	*out = v;
-	return ASKUE_OK;
-}
-
 static int show_result(struct askue_cli *cli, struct askue_ledger *l, int64_t id)
 {
 	struct list_ctx ctx = {.l = l, .list = cJSON_CreateArray()};
@@ -103,7 +93,7 @@ int cmd_alert_assign(struct askue_cli *cli, int argc, char **argv)
 	if (argc != 3)
 		return cli_usage(cli, "expected ID PERSON");
 	int64_t id;
-	enum askue_err err = parse_id(argv[1], &id);
+	enum askue_err err = cli_id("alert id", argv[1], &id);
 	if (err)
 		return cli_fail(cli, err);
 	struct askue_ledger *l = cli_ledger(cli);
@@ -135,7 +125,7 @@ int cmd_alert_resolve(struct askue_cli *cli, int argc, char **argv)
 	if (!outcome)
 		return cli_usage(cli, "--outcome is required (what was found and done)");
 	int64_t id;
-	enum askue_err err = parse_id(argv[optind], &id);
+	enum askue_err err = cli_id("alert id", argv[optind], &id);
 	if (err)
 		return cli_fail(cli, err);
 	struct askue_ledger *l = cli_ledger(cli);

@@ -24,6 +24,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <csv.h>
+
 #include "accrual.h"
 #include "billing.h"
 #include "cli.h"
@@ -63,15 +65,10 @@ static int bucket_of(int32_t days)
 	return days <= 30 ? 0 : days <= 90 ? 1 : 2;
 }
 
+/* A CSV field, always quoted, quotes doubled (libcsv). */
 static void csv_text(FILE *f, const char *s)
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
+	csv_fwrite(f, s, strlen(s));
 }
 
 /* Two average monthly charges, rounded half up; 0 without invoices. */

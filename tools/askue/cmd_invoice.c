@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <csv.h>
 #include <time.h>
 
 #include "../../jobs/invoicing.h"
@@ -518,13 +519,7 @@ static void csv_field(FILE *f, const cJSON *o, const char *key, char sep)
 	const cJSON *v = cJSON_GetObjectItem(o, key);
 	const char *t = cJSON_IsString(v) ? v->valuestring : cJSON_IsTrue(v) ? "yes"
 	                                                   : cJSON_IsFalse(v) ? "no" : "";
-	fputc('"', f);
-	for (; *t; t++) {
-		if (*t == '"')
-			fputc('"', f);
-		fputc(*t, f);
-	}
-	fputc('"', f);
+	csv_fwrite(f, t, strlen(t)); /* quoted, quotes doubled (libcsv) */
 	fputc(sep, f);
 }
 

@@ -19,16 +19,6 @@ static enum askue_err parse_amount(const char *option, const char *text, struct 
 	return err;
 }
 
-static enum askue_err parse_id(const char *s, int64_t *out)
-{
-	char *end;
-	long long v = strtoll(s, &end, 10);
-	if (!*s || *end || v < 1)
-		return askue_err_set(ASKUE_ERR_INVALID, "suspense id '%s': expected a number", s);
-	*out = v;
-	return ASKUE_OK;
-}
-
 static void add_opt_string(cJSON *o, const char *key, const char *v)
 {
 	if (v && *v)
@@ -413,7 +403,7 @@ int cmd_payments_assign(struct askue_cli *cli, int argc, char **argv)
 	if (optind + 2 != argc)
 		return cli_usage(cli, "expected SUSPENSE_ID ACCOUNT [--amount A] [--date D]");
 	struct askue_suspense_assign a = {.account = argv[optind + 1], .today = askue_date_today()};
-	enum askue_err err = parse_id(argv[optind], &a.id);
+	enum askue_err err = cli_id("suspense id", argv[optind], &a.id);
 	if (!err && v[0] && !(err = parse_amount("--amount", v[0], &a.amount)))
 		a.has_amount = 1;
 	if (!err && v[1] && !(err = cli_date("--date", v[1], &a.date)))
@@ -439,7 +429,7 @@ int cmd_payments_reject(struct askue_cli *cli, int argc, char **argv)
 	if (optind + 1 != argc || !v[0])
 		return cli_usage(cli, "expected SUSPENSE_ID --reason TEXT");
 	int64_t id;
-	enum askue_err err = parse_id(argv[optind], &id);
+	enum askue_err err = cli_id("suspense id", argv[optind], &id);
 	if (err)
 		return cli_fail(cli, err);
 	struct askue_ledger *l = cli_ledger(cli);

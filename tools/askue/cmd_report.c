@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <csv.h>
+
 #include "cli.h"
 #include "influx.h"
 #include "strmap.h"
@@ -38,15 +40,10 @@ static char *share(const struct tally *t, char *buf, size_t size)
 	return buf;
 }
 
+/* A CSV field, always quoted, quotes doubled (libcsv). */
 static void csv_text(FILE *f, const char *s)
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
+	csv_fwrite(f, s, strlen(s));
 }
 
 static void emit(struct report *r, const char *level, const struct tally *t, cJSON *into)
