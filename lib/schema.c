@@ -483,6 +483,26 @@ const char *const askue_schema_migrations[] = {
 	"CREATE INDEX penalty_charge_open ON penalty_charge(due, subscriber_id) WHERE closed IS NULL;\n"
 	"CREATE INDEX penalty_charge_subscriber ON penalty_charge(subscriber_id);\n"
 	"INSERT INTO counter VALUES ('penalty_posting_cursor', 0);\n",
+
+	/* 8: console users (docs/console.md, lib/user.h). A user signs in to
+	 * askue-console with a password kept only as libsodium's
+	 * crypto_pwhash_str (Argon2id, salted, its parameters inside). The
+	 * role decides what the console lets the user do. failed counts the
+	 * sign-ins refused since the last good one (at the limit the user is
+	 * locked until an admin sets a new password); every refusal and
+	 * every change is also journaled. Users are never deleted, only
+	 * disabled, so the journal's actor names stay meaningful. */
+	"CREATE TABLE console_user (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  name TEXT NOT NULL UNIQUE,\n"
+	"  role TEXT NOT NULL CHECK (role IN ('operations','tariff','accounting','admin')),\n"
+	"  pwhash TEXT NOT NULL,\n"
+	"  disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),\n"
+	"  failed INTEGER NOT NULL DEFAULT 0 CHECK (failed >= 0),\n"
+	"  failed_total INTEGER NOT NULL DEFAULT 0 CHECK (failed_total >= 0),\n"
+	"  last_signin INTEGER,\n"
+	"  created INTEGER NOT NULL\n"
+	") STRICT;\n",
 };
 
 const int askue_schema_count =
