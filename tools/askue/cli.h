@@ -119,6 +119,7 @@ int cmd_invoice_correct(struct askue_cli *, int, char **);
 int cmd_billing_recalculate(struct askue_cli *, int, char **);
 int cmd_billing_exceptions(struct askue_cli *, int, char **);
 int cmd_invoice_pdf(struct askue_cli *, int, char **);
+int cmd_user(struct askue_cli *, int, char **);
 /* An invoice whole as JSON (DESIGN.md: number, account, period, due, total,
  * lines ...), for invoice show and whoever prints one. */
 struct askue_invoice;

@@ -84,6 +84,7 @@ static const struct cli_command commands[] = {
 	{"penalty", "show", cmd_penalty_show, "ACCOUNT [--date D]   (the day-by-day penalty calculation)"},
 	{NULL, "debtors", cmd_debtors, "[--date D] [--csv FILE] [--restriction]   (aged debt, notices)"},
 	{"config", "example", cmd_config_example, "(prints every setting with its default)"},
+	{NULL, "user", cmd_user, "add NAME --role R | list | passwd NAME | disable NAME   (console users; password on stdin)"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
