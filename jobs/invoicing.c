@@ -85,12 +85,14 @@ static struct askue_date col_date(sqlite3_stmt *st, int col)
 	return d;
 }
 
-/* The account and the norm key of a subscriber. */
+/* The account, the norm key, the registration date and whether the
+ * account is closed. */
 static enum askue_err load_subscriber(struct billing *b, int64_t id, struct billing_doc *doc,
-                                      struct askue_norm_key *key)
+                                      struct askue_norm_key *key, struct askue_date *registered,
+                                      int *closed)
 {
-	static const char sql[] = "SELECT account, residents, rooms, stove, settlement"
-	                          " FROM subscriber WHERE id = ?";
+	static const char sql[] = "SELECT account, residents, rooms, stove, settlement, registered,"
+	                          " status = 'closed' FROM subscriber WHERE id = ?";
 	sqlite3_stmt *st;
 	enum askue_err err = askue_ledger_stmt(b->l, sql, &st);
 	if (err)
@@ -103,6 +105,8 @@ static enum askue_err load_subscriber(struct billing *b, int64_t id, struct bill
 		key->rooms = sqlite3_column_int(st, 2);
 		key->electric_stove = !strcmp(askue_column_text(st, 3), "electric");
 		key->rural = !strcmp(askue_column_text(st, 4), "rural");
+		*registered = col_date(st, 5);
+		*closed = sqlite3_column_int(st, 6);
 	}
 	sqlite3_reset(st);
 	if (rc == SQLITE_DONE)
@@ -327,6 +331,27 @@ static enum askue_err load_history(struct billing *b, int64_t sid, struct askue_
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? ASKUE_OK : askue_ledger_fail(b->l, rc, "history");
 }
 
+/* The subscriber's days in the period: from the registration; a closed
+ * account's end with its last meter's (it has no closing date; without a
+ * meter it has none in the period). */
+static void served_days(struct askue_bill_input *in, struct askue_date registered, int closed)
+{
+	in->has_served = 1;
+	in->served_first = registered.days > in->first.days ? registered : in->first;
+	if (in->served_first.days > in->end.days)
+		in->served_first = in->end;
+	in->served_end = in->end;
+	if (!closed)
+		return;
+	in->served_end = in->served_first;
+	for (int i = 0; i < in->n_segments; i++) {
+		const struct askue_bill_segment *s = &in->segments[i];
+		struct askue_date e = s->has_removed && s->removed.days < in->end.days ? s->removed : in->end;
+		if (e.days > in->served_end.days)
+			in->served_end = e;
+	}
+}
+
 static int64_t norm_of(struct billing *b, const struct askue_norm_key *key, struct askue_date on)
 {
 	int64_t wh;
@@ -343,9 +368,11 @@ enum askue_err billing_compute(struct billing *b, int64_t subscriber_id,
 	doc->period = period;
 	struct askue_norm_key key = {0};
 	struct askue_bill_input in = {.period = period, .params = b->params};
+	struct askue_date registered = {0};
+	int closed = 0;
 	in.first = askue_period_first(period);
 	in.end = askue_period_end(period);
-	enum askue_err err = load_subscriber(b, subscriber_id, doc, &key);
+	enum askue_err err = load_subscriber(b, subscriber_id, doc, &key, &registered, &closed);
 	if (!err)
 		err = askue_date_start(in.first, &in.start_ts);
 	if (!err)
@@ -367,6 +394,7 @@ enum askue_err billing_compute(struct billing *b, int64_t subscriber_id,
 	}
 	in.versions = b->versions;
 	in.n_versions = nv;
+	served_days(&in, registered, closed);
 	in.norm_wh_month = norm_of(b, &key, in.first);
 	if ((err = askue_bill_compute(&in, &doc->res))) {
 		askue_err_prefix("account %s: ", doc->account);

@@ -15,6 +15,10 @@
 
 #define NREG ASKUE_BILL_REGISTERS
 #define NVER ASKUE_BILL_VERSIONS_MAX
+/* Parts of the period, each with lines of its own: 0 the meters' days
+ * (and the days between two meters), 1 the days without a meter before
+ * the first, 2 those after the last. */
+#define NPART 3
 
 /* What one segment contributes, per register. */
 struct reg_use {
@@ -37,11 +41,13 @@ struct calc {
 	enum askue_bill_how method; /* when an end value is missing */
 	int32_t month_days;
 	int last_version;          /* the version in force on the last day */
-	/* per version and register: the sums of the segments */
-	int64_t wh[NVER][NREG];
-	int prorata[NVER][NREG];
-	enum askue_bill_how how[NVER][NREG];
-	int verification[NVER][NREG];
+	/* per part, version and register: the sums of the segments */
+	int64_t wh[NPART][NVER][NREG];
+	int prorata[NPART][NVER][NREG];
+	enum askue_bill_how how[NPART][NVER][NREG];
+	int verification[NPART][NVER][NREG];
+	int used[NPART];           /* the part has something billed */
+	struct askue_date part_first[NPART], part_end[NPART]; /* its days, [first, end) */
 	unsigned need;             /* registers the versions bill from */
 	int billed;                /* some register of some segment (or the norm) was billed */
 };
@@ -285,6 +291,10 @@ static enum askue_err check_input(const struct askue_bill_input *in)
 		return askue_err_set(ASKUE_ERR_INVALID, "billing parameters out of range");
 	if (in->norm_wh_month < -1 || in->norm_wh_month > ASKUE_ENERGY_WH_MAX)
 		return askue_err_set(ASKUE_ERR_INVALID, "norm %" PRId64 " Wh", in->norm_wh_month);
+	if (in->has_served && (in->served_first.days < in->first.days ||
+	                       in->served_end.days < in->served_first.days ||
+	                       in->served_end.days > in->end.days))
+		return askue_err_set(ASKUE_ERR_INVALID, "served days: not inside the period");
 	for (int i = 0; i < in->n_segments; i++)
 		if ((err = check_segment(in, i)))
 			return err;
@@ -775,52 +785,76 @@ static void split_segment(struct calc *c, const struct seg_ctx *x,
 
 /* ---- from segments to lines -------------------------------------------- */
 
-static void accumulate(struct calc *c, const struct seg_ctx *x, const struct reg_use *use)
+static void accumulate(struct calc *c, int p, const struct seg_ctx *x, const struct reg_use *use)
 {
 	const struct askue_bill_input *in = c->in;
 	for (int r = 0; r < NREG; r++) {
 		if (!use[r].billed)
 			continue;
 		c->billed = 1;
+		c->used[p] = 1;
 		for (int v = 0; v < in->n_versions; v++) {
-			c->wh[v][r] += use[r].part[v];
+			c->wh[p][v][r] += use[r].part[v];
 			if (!version_days(in, v, x->first, x->end) && !use[r].part[v])
 				continue;
-			c->prorata[v][r] |= use[r].prorata;
-			c->verification[v][r] |= use[r].verification;
-			if (use[r].how > c->how[v][r])
-				c->how[v][r] = use[r].how;
+			c->prorata[p][v][r] |= use[r].prorata;
+			c->verification[p][v][r] |= use[r].verification;
+			if (use[r].how > c->how[p][v][r])
+				c->how[p][v][r] = use[r].how;
 		}
 	}
 }
 
-/* No meter at all: the norm for the whole period (ПП 354 п. 42). */
-static void bill_without_meter(struct calc *c)
+static void mark_days(const struct calc *c, struct askue_date from, struct askue_date end,
+                      uint32_t *days_mask)
+{
+	for (int32_t day = from.days; day < end.days; day++)
+		*days_mask |= 1u << (day - c->in->first.days);
+}
+
+/* Days [from, end) with no meter (part 1: before the first meter or with
+ * none at all, 2: after the last): the norm for those days, norm x days /
+ * days of the month, half up (ПП 354 п. 42), split over the zones as an
+ * estimate is and over the versions by days. */
+static enum askue_err bill_no_meter(struct calc *c, int part, struct askue_date from,
+                                    struct askue_date end, uint32_t *days_mask)
 {
 	const struct askue_bill_input *in = c->in;
-	char b1[ASKUE_NUM_BUF];
+	char b1[ASKUE_NUM_BUF], b2[ASKUE_NUM_BUF], d1[ASKUE_DATE_BUF], d2[ASKUE_DATE_BUF];
+	int32_t days = end.days - from.days;
+	if (days <= 0)
+		return ASKUE_OK;
+	askue_date_format(from, d1);
+	askue_date_format(askue_date_add_days(end, -1), d2);
 	if (in->norm_wh_month < 0) {
-		exception(c, ASKUE_BILL_EX_NO_METER, "", -1, "no meter and no norm: not billed");
-		return;
+		exception(c, ASKUE_BILL_EX_NO_METER, "", -1,
+		          "no meter on %d days (%s to %s) and no norm: not billed", days, d1, d2);
+		return ASKUE_OK;
 	}
-	exception(c, ASKUE_BILL_EX_NO_METER, "", -1, "no meter: billed by the norm, %s kWh a month",
-	          kwh(in->norm_wh_month, b1));
-	int64_t per_reg[NREG] = {0};
-	split_estimate(c, in->norm_wh_month, c->need & 1u, per_reg);
-	split_estimate(c, in->norm_wh_month, c->need & ~1u, per_reg);
-	struct seg_ctx x = {.first = in->first, .end = in->end};
-	for (int r = 0; r < NREG; r++) {
-		if (!(c->need >> r & 1))
-			continue;
-		struct reg_use u = {.billed = 1, .wh = per_reg[r], .how = ASKUE_BILL_NORM};
-		int64_t w[NVER] = {0};
-		for (int v = 0; v < in->n_versions; v++)
-			w[v] = version_days(in, v, in->first, in->end);
-		apportion(u.wh, w, in->n_versions, u.part);
-		struct reg_use use[NREG] = {0};
-		use[r] = u;
-		accumulate(c, &x, use);
-	}
+	int64_t total, per_reg[NREG] = {0}, w[NVER] = {0};
+	enum askue_err err = mul_div(in->norm_wh_month, days, c->month_days, &total);
+	if (err)
+		return err;
+	split_estimate(c, total, c->need & 1u, per_reg);
+	split_estimate(c, total, c->need & ~1u, per_reg);
+	for (int v = 0; v < in->n_versions; v++)
+		w[v] = version_days(in, v, from, end);
+	struct seg_ctx x = {.first = from, .end = end};
+	struct reg_use use[NREG] = {0};
+	for (int r = 0; r < NREG; r++)
+		if (c->need >> r & 1) {
+			use[r] = (struct reg_use){.billed = 1, .wh = per_reg[r], .how = ASKUE_BILL_NORM};
+			apportion(per_reg[r], w, in->n_versions, use[r].part);
+		}
+	accumulate(c, part, &x, use);
+	c->part_first[part] = from;
+	c->part_end[part] = end;
+	mark_days(c, from, end, days_mask);
+	exception(c, ASKUE_BILL_EX_NO_METER, "", -1,
+	          "no meter on %d days (%s to %s): billed by the norm, %s kWh a month x %d / %d "
+	          "days = %s kWh", days, d1, d2, kwh(in->norm_wh_month, b1), days, c->month_days,
+	          kwh(total, b2));
+	return ASKUE_OK;
 }
 
 static int same_prices(const struct askue_bill_version *a, int za,
@@ -836,41 +870,58 @@ static int same_prices(const struct askue_bill_version *a, int za,
 	return 1;
 }
 
-static void line_notes(const struct calc *c, int v, int r, struct askue_bill_line *l)
+static void line_notes(const struct calc *c, int p, int v, int r, struct askue_bill_line *l)
 {
-	char text[64];
-	if (c->how[v][r] == ASKUE_BILL_AVERAGE) {
+	char text[96], b1[ASKUE_NUM_BUF];
+	if (p) {
+		snprintf(text, sizeof text, "no meter on %d of %d days: norm %s kWh a month",
+		         c->part_end[p].days - c->part_first[p].days, c->month_days,
+		         kwh(c->in->norm_wh_month, b1));
+		note_add(l->note, sizeof l->note, text);
+	} else if (c->how[p][v][r] == ASKUE_BILL_AVERAGE) {
 		snprintf(text, sizeof text, "estimated: average of %d periods", c->n_measured);
 		note_add(l->note, sizeof l->note, text);
-	} else if (c->how[v][r] == ASKUE_BILL_NORM) {
+	} else if (c->how[p][v][r] == ASKUE_BILL_NORM) {
 		note_add(l->note, sizeof l->note, "estimated: norm");
 	}
-	if (c->prorata[v][r])
+	if (c->prorata[p][v][r])
 		note_add(l->note, sizeof l->note, "pro rata by days");
-	if (c->verification[v][r])
+	if (c->verification[p][v][r])
 		note_add(l->note, sizeof l->note, "meter past its verification");
-	if (c->how[v][r] > l->how)
-		l->how = c->how[v][r];
+	if (c->how[p][v][r] > l->how)
+		l->how = c->how[p][v][r];
 }
 
-/* One line per version with days in the period and zone; a zone whose
- * price is the same as in the version before continues that line. */
-static int base_lines(struct calc *c, struct askue_bill_line *lines, int *line_v)
+static int has_wh(const struct calc *c, int p, int v)
+{
+	for (int r = 0; r < NREG; r++)
+		if (c->wh[p][v][r])
+			return 1;
+	return 0;
+}
+
+/* Part p's lines, one per version with days in the part (or energy) and
+ * zone, from line n on; a zone whose price is the same as in the version
+ * before continues that line. The days shown are the part's. */
+static int part_lines(struct calc *c, int p, struct askue_bill_line *lines, int *line_v, int n)
 {
 	const struct askue_bill_input *in = c->in;
-	int n = 0, prev_v = -1;
+	struct askue_date pf = c->part_first[p], pe = c->part_end[p];
+	int prev_v = -1;
 	int open[NREG] = {-1, -1, -1, -1}, open_v[NREG] = {0}, open_z[NREG] = {0};
 	for (int v = 0; v < in->n_versions; v++) {
-		if (!version_days(in, v, in->first, in->end))
+		if (!version_days(in, v, pf, pe) && !has_wh(c, p, v))
 			continue;
 		const struct askue_bill_version *ver = &in->versions[v];
 		/* the first version reaches back to the period's first day */
-		struct askue_date from = v && ver->from.days > in->first.days ? ver->from : in->first;
+		struct askue_date from = v && ver->from.days > pf.days ? ver->from : pf;
 		struct askue_date to = askue_date_add_days(
-			v + 1 < in->n_versions && in->versions[v + 1].from.days < in->end.days
+			v + 1 < in->n_versions && in->versions[v + 1].from.days < pe.days
 				? in->versions[v + 1].from
-				: in->end,
+				: pe,
 			-1);
+		if (to.days < from.days)
+			to = from;
 		for (int z = 0; z < ver->n_zones; z++) {
 			int r = ver->zones[z].idx;
 			struct askue_bill_line *l;
@@ -888,12 +939,21 @@ static int base_lines(struct calc *c, struct askue_bill_line *lines, int *line_v
 			}
 			open_v[r] = v;
 			open_z[r] = z;
-			l->wh += c->wh[v][r];
+			l->wh += c->wh[p][v][r];
 			l->days_to = to;
-			line_notes(c, v, r, l);
+			line_notes(c, p, v, r, l);
 		}
 		prev_v = v;
 	}
+	return n;
+}
+
+static int base_lines(struct calc *c, struct askue_bill_line *lines, int *line_v)
+{
+	int n = 0;
+	for (int p = 0; p < NPART; p++)
+		if (c->used[p])
+			n = part_lines(c, p, lines, line_v, n);
 	return n;
 }
 
@@ -1044,7 +1104,7 @@ static enum askue_err bill_gap(struct calc *c, uint32_t *days_mask)
 			use[r] = (struct reg_use){.billed = 1, .wh = per_reg[r], .how = c->method};
 			apportion(per_reg[r], per_v, in->n_versions, use[r].part);
 		}
-	accumulate(c, &x, use);
+	accumulate(c, 0, &x, use);
 	exception(c, c->method == ASKUE_BILL_AVERAGE ? ASKUE_BILL_EX_ESTIMATED_AVERAGE
 	                                             : ASKUE_BILL_EX_ESTIMATED_NORM,
 	          "", -1, "no meter on %d days between two meters: estimated %s kWh by the %s",
@@ -1068,19 +1128,14 @@ static void sort_lines(struct askue_bill_line *l, int *v, int n)
 		}
 }
 
-static enum askue_err compute(struct calc *c)
+/* Every segment: determinants, consumption split over the versions;
+ * the days the meters served are marked and span part 0. */
+static enum askue_err bill_segments(struct calc *c, uint32_t *days_mask)
 {
 	const struct askue_bill_input *in = c->in;
 	enum askue_err err;
-	uint32_t days_mask = 0;
-	for (int v = 0; v < in->n_versions; v++)
-		for (int z = 0; z < in->versions[v].n_zones; z++)
-			c->need |= 1u << in->versions[v].zones[z].idx;
-	find_method(c);
-	if (in->n_segments == 0) {
-		bill_without_meter(c);
-		days_mask = (1u << c->month_days) - 1u;
-	}
+	c->part_first[0] = in->end;
+	c->part_end[0] = in->first;
 	for (int i = 0; i < in->n_segments; i++) {
 		struct seg_ctx x = seg_ctx_of(c, &in->segments[i]);
 		struct reg_use use[NREG];
@@ -1091,11 +1146,49 @@ static enum askue_err compute(struct calc *c)
 			const struct askue_bill_determinant *d = &c->out->determinants[k];
 			split_segment(c, &x, d, &use[d->zone_idx]);
 		}
-		accumulate(c, &x, use);
-		for (int32_t day = x.first.days; day < x.end.days; day++)
-			days_mask |= 1u << (day - in->first.days);
+		accumulate(c, 0, &x, use);
+		mark_days(c, x.first, x.end, days_mask);
+		if (x.first.days < c->part_first[0].days)
+			c->part_first[0] = x.first;
+		if (x.end.days > c->part_end[0].days)
+			c->part_end[0] = x.end;
 	}
-	if (in->n_segments > 1 && days_mask && (err = bill_gap(c, &days_mask)))
+	if (in->n_segments > 1 && *days_mask && (err = bill_gap(c, days_mask)))
+		return err;
+	return ASKUE_OK;
+}
+
+/* The served days without any meter: before the first, after the last, or
+ * all of them when there is none (billed whole without has_served). */
+static enum askue_err bill_unmetered(struct calc *c, uint32_t *days_mask)
+{
+	const struct askue_bill_input *in = c->in;
+	struct askue_date sf = in->has_served ? in->served_first : in->first;
+	struct askue_date se = in->has_served ? in->served_end : in->end;
+	enum askue_err err;
+	if (in->n_segments == 0)
+		return bill_no_meter(c, 1, sf, se, days_mask);
+	if (!in->has_served || c->part_end[0].days <= c->part_first[0].days)
+		return ASKUE_OK;
+	if (c->part_first[0].days > sf.days &&
+	    (err = bill_no_meter(c, 1, sf, c->part_first[0], days_mask)))
+		return err;
+	if (c->part_end[0].days < se.days &&
+	    (err = bill_no_meter(c, 2, c->part_end[0], se, days_mask)))
+		return err;
+	return ASKUE_OK;
+}
+
+static enum askue_err compute(struct calc *c)
+{
+	const struct askue_bill_input *in = c->in;
+	enum askue_err err;
+	uint32_t days_mask = 0;
+	for (int v = 0; v < in->n_versions; v++)
+		for (int z = 0; z < in->versions[v].n_zones; z++)
+			c->need |= 1u << in->versions[v].zones[z].idx;
+	find_method(c);
+	if ((err = bill_segments(c, &days_mask)) || (err = bill_unmetered(c, &days_mask)))
 		return err;
 	if (!c->billed) /* nothing measured or estimated: no invoice, the exceptions say why */
 		return finish(c, days_mask);

@@ -43,8 +43,14 @@
  * on the total; the zone split by largest remainder (sums back exactly).
  *
  * Days between two meters (one dismantled, the next installed days later)
- * are estimated the same way for those days (ПП 354 п. 59 "б"; VERIFY);
- * days before the first meter or after the last are not billed here.
+ * are estimated the same way for those days (ПП 354 п. 59 "б"; VERIFY).
+ * Days of the subscriber's served span (has_served: from the registration;
+ * for a closed account, until its last meter left) before the first meter
+ * or after the last (dismantled, none since) are billed by the norm
+ * (ПП 354 п. 42), norm_wh_month x those days / days of the month, half up,
+ * once per run of days, on lines of their own ("no meter ..."); without
+ * has_served such days are not billed. With no meter at all, the served
+ * days (all the period without has_served) are billed the same way.
  *
  * Price versions. The period is cut at every version's start (a price
  * change, a band change, another tariff chosen). Each register's
@@ -98,8 +104,10 @@
 #define ASKUE_BILL_VERSIONS_MAX 8
 /* Volume bands of a tariff (household ranges 1..3). */
 #define ASKUE_BILL_BANDS_MAX 3
-/* Lines of one invoice: every version x zone x band. */
-#define ASKUE_BILL_LINES_MAX (ASKUE_BILL_VERSIONS_MAX * ASKUE_ZONES_MAX * ASKUE_BILL_BANDS_MAX)
+/* Lines of one invoice: every version x zone x band, the days without a
+ * meter before the first and after the last cutting at most 2 more. */
+#define ASKUE_BILL_LINES_MAX                                                           \
+	((ASKUE_BILL_VERSIONS_MAX + 2) * ASKUE_ZONES_MAX * ASKUE_BILL_BANDS_MAX)
 /* Determinants: every segment x register. */
 #define ASKUE_BILL_DETERMINANTS_MAX (ASKUE_BILL_SEGMENTS_MAX * (ASKUE_ZONES_MAX + 1))
 /* Exceptions of one subscriber's period. */
@@ -214,6 +222,14 @@ struct askue_bill_input {
 	int n_history;
 	int64_t norm_wh_month; /* the subscriber's norm per month (askue_norms_month_wh); -1: none */
 	struct askue_bill_params params;
+	/* The days the subscriber was one in the period, [served_first,
+	 * served_end), inside [first, end): from the registration; for a
+	 * closed account, until its last meter left. has_served 0 (a caller
+	 * from before it existed): unknown, days before the first meter and
+	 * after the last are not billed, a period with no meter is billed
+	 * whole. */
+	int has_served;
+	struct askue_date served_first, served_end;
 };
 
 /* How a determinant's value was obtained (invoice_reading.start_how /

@@ -943,6 +943,26 @@ static void case_expect(struct bcase *c, const char *path, int line, char **tok,
 			found |= !strcmp(askue_bill_exception_name(res.ex[i].kind), tok[2]);
 		if (!found)
 			fail_msg("%s:%d: no exception %s", path, line, tok[2]);
+	} else if (!strcmp(tok[1], "days")) {
+		if (n < 3 || atoi(tok[2]) != res.days)
+			fail_msg("%s:%d: %d days", path, line, res.days);
+	} else if (!strcmp(tok[1], "note") && n >= 4) {
+		/* expect note I TEXT..: line I's note has TEXT */
+		char text[256] = "";
+		for (int k = 3; k < n; k++)
+			snprintf(text + strlen(text), sizeof text - strlen(text), "%s%s", k > 3 ? " " : "",
+			         tok[k]);
+		int i = atoi(tok[2]);
+		if (i < 0 || i >= res.n_lines || !strstr(res.lines[i].note, text))
+			fail_msg("%s:%d: line %d note '%s'", path, line, i,
+			         i >= 0 && i < res.n_lines ? res.lines[i].note : "");
+	} else if (!strcmp(tok[1], "span") && n == 5) {
+		/* expect span I FROM TO: the days line I covers */
+		int i = atoi(tok[2]);
+		if (i < 0 || i >= res.n_lines ||
+		    res.lines[i].days_from.days != date_of(path, line, tok[3]).days ||
+		    res.lines[i].days_to.days != date_of(path, line, tok[4]).days)
+			fail_msg("%s:%d: line %d span", path, line, i);
 	} else if (!strcmp(tok[1], "line") && n >= 6) {
 		struct askue_price p;
 		int64_t wh = kwh_of(path, line, tok[3]);
@@ -1009,6 +1029,11 @@ static void case_directive(struct bcase *c, const char *path, int line, char **t
 		h->days = atoi(tok[2]);
 		for (int i = 0; i < ASKUE_BILL_REGISTERS; i++)
 			h->wh[i] = (r.mask == 1 || i > 0) ? r.wh[i] : 0;
+	} else if (!strcmp(tok[0], "served") && n == 3) {
+		/* served FIRST END: the subscriber's days [FIRST, END) */
+		c->in.has_served = 1;
+		c->in.served_first = date_of(path, line, tok[1]);
+		c->in.served_end = date_of(path, line, tok[2]);
 	} else if (!strcmp(tok[0], "norm") && n == 2) {
 		c->in.norm_wh_month = kwh_of(path, line, tok[1]);
 	} else if (!strcmp(tok[0], "expect") && n >= 3) {
