@@ -48,6 +48,7 @@ struct calc {
 	int verification[NPART][NVER][NREG];
 	int used[NPART];           /* the part has something billed */
 	struct askue_date part_first[NPART], part_end[NPART]; /* its days, [first, end) */
+	int32_t billed_days;       /* the days billed, for the band limits */
 	unsigned need;             /* registers the versions bill from */
 	int billed;                /* some register of some segment (or the norm) was billed */
 };
@@ -985,16 +986,24 @@ static enum askue_err emit(struct calc *c, const struct askue_bill_line *base, i
 	return askue_money_of((struct askue_energy){wh}, l->price, ASKUE_ROUND_HALF_UP, &l->amount);
 }
 
-/* The band volumes of the month's total T by the limits of version v. */
-static void band_volumes(const struct askue_bill_version *v, int64_t total, int64_t *vol)
+/* The band volumes of the month's total T by the limits of version v,
+ * each limit x days / month_days (half up, in Wh) when fewer days than
+ * the month's were billed. */
+static enum askue_err band_volumes(const struct askue_bill_version *v, int64_t total,
+                                   int32_t days, int32_t month_days, int64_t *vol)
 {
 	int64_t lower = 0;
 	for (int b = 0; b < v->n_bands; b++) {
 		int64_t upper = b + 1 < v->n_bands ? v->band_upto_wh[b] : INT64_MAX;
+		enum askue_err err;
+		if (upper != INT64_MAX && days < month_days &&
+		    (err = mul_div(upper, days, month_days, &upper)))
+			return err;
 		int64_t in = total < lower ? lower : total > upper ? upper : total;
 		vol[b] = in - lower;
 		lower = upper;
 	}
+	return ASKUE_OK;
 }
 
 /* Lines in order take their shares of what is left of each band (see
@@ -1016,7 +1025,9 @@ static enum askue_err band_lines(struct calc *c, const struct askue_bill_line *b
 				return err;
 		return ASKUE_OK;
 	}
-	band_volumes(lv, total, left);
+	int first_line = c->out->n_lines;
+	if ((err = band_volumes(lv, total, c->billed_days, c->month_days, left)))
+		return err;
 	for (int i = 0; i < n; i++) {
 		int64_t part[ASKUE_BILL_BANDS_MAX] = {0};
 		if (i + 1 == n)
@@ -1034,6 +1045,13 @@ static enum askue_err band_lines(struct calc *c, const struct askue_bill_line *b
 		}
 		if (!emitted && (err = emit(c, &base[i], base_v[i], 1, 0)))
 			return err;
+	}
+	if (c->billed_days < c->month_days) {
+		char text[64];
+		snprintf(text, sizeof text, "band limits pro rata: %d of %d days", c->billed_days,
+		         c->month_days);
+		for (int i = first_line; i < c->out->n_lines; i++)
+			note_add(c->out->lines[i].note, sizeof c->out->lines[i].note, text);
 	}
 	return ASKUE_OK;
 }
@@ -1192,6 +1210,7 @@ static enum askue_err compute(struct calc *c)
 		return err;
 	if (!c->billed) /* nothing measured or estimated: no invoice, the exceptions say why */
 		return finish(c, days_mask);
+	c->billed_days = __builtin_popcount(days_mask);
 	struct askue_bill_line base[ASKUE_BILL_LINES_MAX];
 	int base_v[ASKUE_BILL_LINES_MAX];
 	int n = base_lines(c, base, base_v), last_v = 0;

@@ -62,7 +62,10 @@
  *
  * Bands. When the version in force on the last day of the period has
  * bands, the month's total consumption (every zone, every version, every
- * segment) is cut by that version's limits (3,900 / 6,000 kWh ...); the
+ * segment) is cut by that version's limits (3,900 / 6,000 kWh ...), each
+ * prorated by days when the days billed (result.days) are fewer than the
+ * month's: limit x days / days of the month, in Wh, half up (every line
+ * then says "band limits pro rata: D of N days"); the
  * volume of each band is then given out to the lines in line order: each
  * line takes, of each band still open, its share proportional to what is
  * left of that band, by largest remainder. Each line's parts sum to its

@@ -478,6 +478,35 @@ test_days_without_a_meter() {
 	printf '%s' "$OUT" | grep -q "no meter on 10 of 31 days" || { fail "text: $OUT"; return 1; }
 }
 
+# Band limits pro rata (issue 4's known gap): P registered on 11 March
+# 2026 with his meter, 21 of 31 days billed, so the limits are 3,900,000
+# x 21 / 31 = 2,641,935.48 -> 2,641,935 Wh and 6,000,000 x 21 / 31 =
+# 4,064,516.13 -> 4,064,516 Wh; 5,000 kWh: 2,641.935 x 5.00 = 13,209.675
+# -> 13,209.68, 1,422.581 x 6.00 = 8,535.486 -> 8,535.49, 935.484 x 7.00 =
+# 6,548.388 -> 6,548.39; charges 28,293.56. Q, registered before March
+# with the same meter from 11 March, is billed 1-10 March by the norm: 31
+# days, the limits whole.
+test_band_limits_pro_rata_for_a_part_month() {
+	bl_up
+	askue tariff add Диф --date 2025-01-01 >/dev/null &&
+		askue tariff price Диф --from 2025-01-01 all=5.00 >/dev/null &&
+		askue tariff band Диф --from 2025-01-01 --upto 3900,6000 all=5.00/6.00/7.00 >/dev/null || return 1
+	accp=$(askue subscriber add --name P --address "ул. Ленина, P" --date 2026-03-11) || return 1
+	meter SP "$accp" 2026-03-11 0 && askue tariff choose "$accp" Диф --from 2026-03-11 >/dev/null || return 1
+	accq=$(sub Q) && meter SQ "$accq" 2026-03-11 0 && choose "$accq" Диф
+	rd SP '2026-04-01 00:00' 5000000
+	rd SQ '2026-04-01 00:00' 5000000
+	flush
+	bill 2026-03 2026-04-02 || return 1
+	ok askue --json invoice show "202603-$accp" || return 1
+	jqeq '[.lines[] | "\(.band) \(.kwh) \(.price) \(.amount)"] | join("; ")' \
+		"1 2641.935 5.00 13209.68; 2 1422.581 6.00 8535.49; 3 935.484 7.00 6548.39" || return 1
+	jqeq '.charges' 28293.56 && jqeq '.details.days' 21 || return 1
+	jqeq '[.lines[].note] | unique | join(",")' 'band limits pro rata: 21 of 31 days' || return 1
+	ok askue --json invoice show "202603-$accq" || return 1
+	jqeq '.details.days' 31 && jqeq '[.lines[].note // "" | select(test("band limits"))] | length' 0 || return 1
+}
+
 # A few thousand subscribers, the job killed with SIGKILL in the middle:
 # each subscriber has its invoice, lines, determinants and posting whole or
 # nothing; the rerun bills exactly the rest.
