@@ -206,18 +206,23 @@ int text_fit(const char *s, int width, char *out, size_t out_size)
 	out[0] = 0;
 	if (width <= 0)
 		return 0;
-	int total = text_width(s), limit = total <= width ? width : width - 1;
+	int total = text_width(s);
+	if (total <= width && strlen(s) < out_size) {
+		memcpy(out, s, strlen(s) + 1);
+		return total;
+	}
+	/* Cut: as many whole characters as leave room for the "…". */
 	size_t used = 0, len;
 	int w = 0;
 	for (const char *p = s; *p; p += len) {
 		int cw = next_char(p, &len);
-		if (w + cw > limit || used + len + sizeof ellipsis > out_size)
+		if (w + cw > width - 1 || used + len + sizeof ellipsis > out_size)
 			break;
 		memcpy(out + used, p, len);
 		used += len;
 		w += cw;
 	}
-	if (total > width && used + sizeof ellipsis <= out_size) {
+	if (used + sizeof ellipsis <= out_size) {
 		memcpy(out + used, ellipsis, sizeof ellipsis - 1);
 		used += sizeof ellipsis - 1;
 		w++;
