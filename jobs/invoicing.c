@@ -21,6 +21,9 @@
 #include "registry.h"
 #include "rules.h"
 
+_Static_assert(ASKUE_BILL_LINES_MAX <= ASKUE_INVOICE_LINES_MAX,
+               "an invoice holds every line the billing core can give");
+
 struct billing {
 	struct askue_ledger *l;
 	struct askue_rules *rules;

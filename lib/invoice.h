@@ -25,9 +25,10 @@
 /* "202603-0000000013": the period and the account, so that a rerun or a
  * reproduction of a period gives the same number. */
 #define ASKUE_INVOICE_NUMBER_BUF 48
-/* Lines of one invoice: 3 zones x (a price change or two inside the
- * period: 3 price spans) x 3 volume bands = 27, with room. */
-#define ASKUE_INVOICE_LINES_MAX 64
+/* Lines of one invoice: as many as the billing core gives at most
+ * (ASKUE_BILL_LINES_MAX: 10 spans x 3 zones x 3 bands = 90); a usual one
+ * has 1 to 6. */
+#define ASKUE_INVOICE_LINES_MAX 96
 /* Determinants: up to 4 meters in a period (exchanges) x 4 registers. */
 #define ASKUE_INVOICE_READINGS_MAX 32
 #define ASKUE_INVOICE_NOTE_BYTES_MAX 256

@@ -1,7 +1,11 @@
 /* invoice_pdf — see invoice_pdf.h. The checks and the QR text first, then
- * the page from the top down: header, invoice, subscriber, readings,
- * lines, account and QR code. A `struct pdf` carries libharu's handles,
- * the first error libharu reported and the pen's height on the page. */
+ * the pages from the top down: header, invoice, subscriber, readings,
+ * lines, account and QR code. A row that does not fit above the bottom
+ * margin goes to a new page, which repeats the header and the table's
+ * column titles; the account and the QR code go together, on the last
+ * page; the page numbers are written on every page at the end, when their
+ * count is known. A `struct pdf` carries libharu's handles, the pages, the
+ * first error libharu reported and the pen's height on the page. */
 #include "invoice_pdf.h"
 
 #include <errno.h>
@@ -20,6 +24,8 @@
 #define LEFT 40.0f
 #define RIGHT 555.0f
 #define BOTTOM 40.0f
+/* The page number's baseline, below the bottom margin. */
+#define FOOTER_Y 22.0f
 /* The QR code with its quiet zone: 50 mm square (a module of about 0.5 mm
  * still decodes from a 100 dpi raster: a screen at 100 %). */
 #define QR_SIDE 142.0f
@@ -131,6 +137,22 @@ static void ru_note_piece(const char *en, size_t n, char *out, size_t size)
 	};
 	char piece[256], num[64];
 	snprintf(piece, sizeof piece, "%.*s", (int)n, en);
+	int days, month_days, used = 0;
+	if (sscanf(piece, "band limits pro rata: %d of %d days%n", &days, &month_days, &used) == 2 &&
+	    used == (int)strlen(piece)) {
+		snprintf(out, size, "границы диапазонов объёма пропорционально дням: %d из %d",
+		         days, month_days);
+		return;
+	}
+	if (sscanf(piece, "no meter on %d of %d days: norm %63[0-9.] kWh a month%n", &days,
+	           &month_days, num, &used) == 3 && used == (int)strlen(piece)) {
+		for (char *c = num; *c; c++)
+			if (*c == '.')
+				*c = ',';
+		snprintf(out, size, "без прибора учёта %d из %d дн.: по нормативу %s кВт·ч в месяц",
+		         days, month_days, num);
+		return;
+	}
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
 		size_t k = strlen(map[i][0]);
 		if (strncmp(piece, map[i][0], k) != 0)
@@ -201,8 +223,8 @@ static enum askue_err check_doc(const struct askue_invoice_pdf *d)
 		                     "missing");
 	if (d->n_lines < 0 || d->n_readings < 0 ||
 	    d->n_lines + d->n_readings > ASKUE_INVOICE_PDF_ROWS_MAX)
-		return askue_err_set(ASKUE_ERR_LIMIT, "invoice %s: %d lines and %d readings, one page "
-		                     "holds %d rows", d->number, d->n_lines, d->n_readings,
+		return askue_err_set(ASKUE_ERR_LIMIT, "invoice %s: %d lines and %d readings, a "
+		                     "document holds %d rows", d->number, d->n_lines, d->n_readings,
 		                     ASKUE_INVOICE_PDF_ROWS_MAX);
 	for (int i = 0; i < d->n_readings; i++)
 		if (!d->readings[i].serial || !d->readings[i].zone)
@@ -248,12 +270,21 @@ enum askue_err askue_invoice_pdf_qr_text(const struct askue_invoice_pdf_utility 
 
 /* ---- drawing ------------------------------------------------------------- */
 
+/* The table whose column titles a new page repeats. */
+enum table { TABLE_NONE, TABLE_READINGS, TABLE_LINES };
+
 struct pdf {
 	HPDF_Doc doc;
 	HPDF_Page page;
+	HPDF_Page pages[ASKUE_INVOICE_PDF_PAGES_MAX];
+	int n_pages;
+	int too_many_pages;      /* a row found no page: refused at the end */
 	HPDF_Font reg, bold;     /* bold NULL: the regular font, filled and stroked */
 	HPDF_STATUS err, detail; /* the first error libharu reported */
 	float y;                 /* the baseline of the next line */
+	const struct askue_invoice_pdf_utility *u;
+	const struct askue_invoice_pdf *d;
+	enum table table;
 };
 
 static void on_hpdf_error(HPDF_STATUS err, HPDF_STATUS detail, void *user)
@@ -293,20 +324,25 @@ static void text_at(struct pdf *p, HPDF_Font f, float size, float x, float y, ch
 }
 
 /* Text wrapped on spaces to width w from x, one line per `lead` points
- * down from p->y; a word longer than the line stands alone. */
-static void text_wrapped(struct pdf *p, HPDF_Font f, float size, float lead, float x, float w,
-                         const char *s)
+ * down from p->y; a word longer than the line stands alone. draw 0 only
+ * counts the lines (p->y stays). Returns the number of lines. */
+static int wrap(struct pdf *p, HPDF_Font f, float size, float lead, float x, float w,
+                const char *s, int draw)
 {
 	char line[1024] = "";
 	size_t n = 0;
+	int lines = 1;
 	while (*s) {
 		size_t word = strcspn(s, " ");
 		char trial[1024];
 		snprintf(trial, sizeof trial, "%.*s%s%.*s", (int)n, line, n ? " " : "", (int)word, s);
 		if (n && width_of(p, f, size, trial) > w) {
 			line[n] = '\0';
-			text_at(p, f, size, x, p->y, 'l', line);
-			p->y -= lead;
+			if (draw) {
+				text_at(p, f, size, x, p->y, 'l', line);
+				p->y -= lead;
+			}
+			lines++;
 			n = 0;
 			continue;
 		}
@@ -316,8 +352,17 @@ static void text_wrapped(struct pdf *p, HPDF_Font f, float size, float lead, flo
 			s++;
 	}
 	line[n] = '\0';
-	text_at(p, f, size, x, p->y, 'l', line);
-	p->y -= lead;
+	if (draw) {
+		text_at(p, f, size, x, p->y, 'l', line);
+		p->y -= lead;
+	}
+	return lines;
+}
+
+static void text_wrapped(struct pdf *p, HPDF_Font f, float size, float lead, float x, float w,
+                         const char *s)
+{
+	(void)wrap(p, f, size, lead, x, w, s, 1);
 }
 
 static void rule(struct pdf *p, float y, float width)
@@ -394,11 +439,9 @@ static void row_note(struct pdf *p, float x, const char *s)
 	grey(p, 0);
 }
 
-static void draw_readings(struct pdf *p, const struct askue_invoice_pdf *d)
+static void readings_head(struct pdf *p, const char *title)
 {
-	if (!d->n_readings)
-		return;
-	text_at(p, p->bold, 10, LEFT, p->y, 'l', "Показания приборов учёта");
+	text_at(p, p->bold, 10, LEFT, p->y, 'l', title);
 	p->y -= 13;
 	grey(p, 1);
 	text_at(p, p->reg, 7.5f, LEFT, p->y, 'l', "Прибор учёта");
@@ -411,32 +454,11 @@ static void draw_readings(struct pdf *p, const struct askue_invoice_pdf *d)
 	grey(p, 0);
 	rule(p, p->y - 3, 0.4f);
 	p->y -= 13;
-	for (int i = 0; i < d->n_readings; i++) {
-		const struct askue_invoice_pdf_reading *r = &d->readings[i];
-		char a[RU_BUF], b[RU_BUF], c[RU_BUF], e[RU_BUF], f[RU_BUF], note[512];
-		text_at(p, p->reg, 8.5f, LEFT, p->y, 'l', r->serial);
-		text_at(p, p->reg, 8.5f, 140, p->y, 'l', ru_zone(r->zone));
-		text_at(p, p->reg, 8.5f, 265, p->y, 'r', ru_kwh(r->start, a));
-		text_at(p, p->reg, 8.5f, 272, p->y, 'l', ru_moment(r->start_ts, b));
-		text_at(p, p->reg, 8.5f, 410, p->y, 'r', ru_kwh(r->end, c));
-		text_at(p, p->reg, 8.5f, 417, p->y, 'l', ru_moment(r->end_ts, e));
-		text_at(p, p->reg, 8.5f, RIGHT, p->y, 'r', ru_kwh(r->energy, f));
-		p->y -= 11;
-		const char *sh = ru_how(r->start_how), *eh = ru_how(r->end_how);
-		char extra[256];
-		ru_note(r->note, extra, sizeof extra);
-		snprintf(note, sizeof note, "%s%s%s%s%s%s%s", *sh ? "начальные: " : "", sh,
-		         *sh && *eh ? "; " : "", *eh ? "конечные: " : "", eh,
-		         (*sh || *eh) && *extra ? "; " : "", extra);
-		row_note(p, 140, note);
-	}
-	p->y -= 8;
 }
 
-static void draw_lines(struct pdf *p, const struct askue_invoice_pdf *d)
+static void lines_head(struct pdf *p, const char *title)
 {
-	char a[RU_BUF], b[RU_BUF], c[RU_BUF], s[256];
-	text_at(p, p->bold, 10, LEFT, p->y, 'l', "Начисления за период");
+	text_at(p, p->bold, 10, LEFT, p->y, 'l', title);
 	p->y -= 13;
 	grey(p, 1);
 	text_at(p, p->reg, 7.5f, LEFT, p->y, 'l', "Зона");
@@ -447,8 +469,120 @@ static void draw_lines(struct pdf *p, const struct askue_invoice_pdf *d)
 	grey(p, 0);
 	rule(p, p->y - 3, 0.4f);
 	p->y -= 13;
+}
+
+/* A new page: the utility's header, the invoice's number, and the column
+ * titles of the table being drawn. Past ASKUE_INVOICE_PDF_PAGES_MAX the
+ * document is refused at the end (the last page is drawn over). */
+static void new_page(struct pdf *p)
+{
+	if (p->n_pages == ASKUE_INVOICE_PDF_PAGES_MAX) {
+		p->too_many_pages = 1;
+		p->y = PAGE_H - 48;
+		return;
+	}
+	p->page = p->pages[p->n_pages++] = HPDF_AddPage(p->doc);
+	HPDF_Page_SetSize(p->page, HPDF_PAGE_SIZE_A4, HPDF_PAGE_PORTRAIT);
+	p->y = PAGE_H - 48;
+	draw_header(p, p->u);
+	if (p->n_pages == 1)
+		return;
+	char s[256], a[RU_BUF];
+	snprintf(s, sizeof s, "Счёт № %s от %s, лицевой счёт %s (продолжение)", p->d->number,
+	         ru_date(p->d->issued, a), p->d->account);
+	text_at(p, p->bold, 10, LEFT, p->y, 'l', s);
+	p->y -= 18;
+	if (p->table == TABLE_READINGS)
+		readings_head(p, "Показания приборов учёта (продолжение)");
+	else if (p->table == TABLE_LINES)
+		lines_head(p, "Начисления за период (продолжение)");
+}
+
+/* Room for h points more above the bottom margin, else a new page. */
+static void need(struct pdf *p, float h)
+{
+	if (p->y - h < BOTTOM)
+		new_page(p);
+}
+
+/* The height of a row of 11 points and its grey note wrapped under it. */
+static float row_height(struct pdf *p, const char *note)
+{
+	return 11.0f + (*note ? 9.0f * (float)wrap(p, p->reg, 7, 9, 140, RIGHT - 140, note, 0) : 0);
+}
+
+static void reading_note(const struct askue_invoice_pdf_reading *r, char *note, size_t size)
+{
+	const char *sh = ru_how(r->start_how), *eh = ru_how(r->end_how);
+	char extra[256];
+	ru_note(r->note, extra, sizeof extra);
+	snprintf(note, size, "%s%s%s%s%s%s%s", *sh ? "начальные: " : "", sh,
+	         *sh && *eh ? "; " : "", *eh ? "конечные: " : "", eh,
+	         (*sh || *eh) && *extra ? "; " : "", extra);
+}
+
+static void draw_readings(struct pdf *p, const struct askue_invoice_pdf *d)
+{
+	if (!d->n_readings)
+		return;
+	for (int i = 0; i < d->n_readings; i++) {
+		const struct askue_invoice_pdf_reading *r = &d->readings[i];
+		char a[RU_BUF], b[RU_BUF], c[RU_BUF], e[RU_BUF], f[RU_BUF], note[512];
+		reading_note(r, note, sizeof note);
+		float h = row_height(p, note);
+		if (i == 0) {
+			need(p, 26 + h); /* the title and column titles stay with a row */
+			readings_head(p, "Показания приборов учёта");
+			p->table = TABLE_READINGS;
+		} else {
+			need(p, h);
+		}
+		text_at(p, p->reg, 8.5f, LEFT, p->y, 'l', r->serial);
+		text_at(p, p->reg, 8.5f, 140, p->y, 'l', ru_zone(r->zone));
+		text_at(p, p->reg, 8.5f, 265, p->y, 'r', ru_kwh(r->start, a));
+		text_at(p, p->reg, 8.5f, 272, p->y, 'l', ru_moment(r->start_ts, b));
+		text_at(p, p->reg, 8.5f, 410, p->y, 'r', ru_kwh(r->end, c));
+		text_at(p, p->reg, 8.5f, 417, p->y, 'l', ru_moment(r->end_ts, e));
+		text_at(p, p->reg, 8.5f, RIGHT, p->y, 'r', ru_kwh(r->energy, f));
+		p->y -= 11;
+		row_note(p, 140, note);
+	}
+	p->table = TABLE_NONE;
+	p->y -= 8;
+}
+
+/* A charge line's grey note: its band, and how the estimate was made (or
+ * the how word). */
+static void line_note(const struct askue_invoice_pdf_line *l, char *s, size_t size)
+{
+	char note[256];
+	ru_note(l->note, note, sizeof note);
+	const char *how = ru_how(l->how);
+	if (l->band > 0)
+		snprintf(s, size, "диапазон объёма %d%s%s", l->band, *note || *how ? "; " : "",
+		         *note ? note : how);
+	else
+		snprintf(s, size, "%s", *note ? note : how);
+}
+
+/* The height of the account and the QR code beside it, with the charges'
+ * sum row above them: they stand together on the last page. */
+#define END_BLOCK_H (22.0f + QR_SIDE + 26.0f)
+
+static void draw_lines(struct pdf *p, const struct askue_invoice_pdf *d)
+{
+	char a[RU_BUF], b[RU_BUF], c[RU_BUF], s[256], note[300];
 	for (int i = 0; i < d->n_lines; i++) {
 		const struct askue_invoice_pdf_line *l = &d->lines[i];
+		line_note(l, note, sizeof note);
+		float h = row_height(p, note);
+		if (i == 0) {
+			need(p, 26 + h);
+			lines_head(p, "Начисления за период");
+			p->table = TABLE_LINES;
+		} else {
+			need(p, h);
+		}
 		text_at(p, p->reg, 8.5f, LEFT, p->y, 'l', ru_zone(l->zone));
 		snprintf(s, sizeof s, "%s – %s", ru_date(l->days_from, a), ru_date(l->days_to, b));
 		text_at(p, p->reg, 8.5f, 140, p->y, 'l', s);
@@ -456,17 +590,14 @@ static void draw_lines(struct pdf *p, const struct askue_invoice_pdf *d)
 		text_at(p, p->reg, 8.5f, 460, p->y, 'r', ru_price(l->price, b));
 		text_at(p, p->reg, 8.5f, RIGHT, p->y, 'r', ru_money(l->amount, c));
 		p->y -= 11;
-		char note[256];
-		ru_note(l->note, note, sizeof note);
-		/* the note says how an estimate was made; else the how word */
-		const char *how = ru_how(l->how);
-		if (l->band > 0)
-			snprintf(s, sizeof s, "диапазон объёма %d%s%s", l->band, *note || *how ? "; " : "",
-			         *note ? note : how);
-		else
-			snprintf(s, sizeof s, "%s", *note ? note : how);
-		row_note(p, 140, s);
+		row_note(p, 140, note);
 	}
+	if (!d->n_lines) {
+		need(p, 26 + END_BLOCK_H);
+		lines_head(p, "Начисления за период");
+	}
+	p->table = TABLE_NONE;
+	need(p, END_BLOCK_H);
 	rule(p, p->y + 7, 0.4f);
 	p->y -= 2;
 	text_at(p, p->bold, 9, LEFT, p->y, 'l', "Начислено за период");
@@ -583,13 +714,23 @@ static enum askue_err load_fonts(struct pdf *p, const char *font, const char *fo
 	return ASKUE_OK;
 }
 
-static enum askue_err draw_page(struct pdf *p, const struct askue_invoice_pdf_utility *u,
-                                const struct askue_invoice_pdf *d, const char *qr_text)
+/* "стр. N из M" at the foot of every page, once M is known. */
+static void number_pages(struct pdf *p)
 {
-	p->page = HPDF_AddPage(p->doc);
-	HPDF_Page_SetSize(p->page, HPDF_PAGE_SIZE_A4, HPDF_PAGE_PORTRAIT);
-	p->y = PAGE_H - 48;
-	draw_header(p, u);
+	char s[64];
+	for (int i = 0; i < p->n_pages; i++) {
+		p->page = p->pages[i];
+		snprintf(s, sizeof s, "стр. %d из %d", i + 1, p->n_pages);
+		grey(p, 1);
+		text_at(p, p->reg, 7.5f, RIGHT, FOOTER_Y, 'r', s);
+		grey(p, 0);
+	}
+}
+
+static enum askue_err draw_pages(struct pdf *p, const char *qr_text)
+{
+	const struct askue_invoice_pdf *d = p->d;
+	new_page(p);
 	draw_title(p, d);
 	draw_readings(p, d);
 	draw_lines(p, d);
@@ -599,9 +740,11 @@ static enum askue_err draw_page(struct pdf *p, const struct askue_invoice_pdf_ut
 	if (err)
 		return err;
 	float lowest = p->y < top - QR_SIDE - 14 ? p->y : top - QR_SIDE - 14;
-	if (lowest < BOTTOM)
+	if (p->too_many_pages || lowest < BOTTOM)
 		return askue_err_set(ASKUE_ERR_LIMIT, "invoice %s: %d readings and %d lines do not fit "
-		                     "on one page", d->number, d->n_readings, d->n_lines);
+		                     "on %d pages", d->number, d->n_readings, d->n_lines,
+		                     ASKUE_INVOICE_PDF_PAGES_MAX);
+	number_pages(p);
 	return ASKUE_OK;
 }
 
@@ -638,7 +781,7 @@ enum askue_err askue_invoice_pdf_write(const struct askue_invoice_pdf_utility *u
 		err = askue_invoice_pdf_qr_text(u, d, qr_text, sizeof qr_text);
 	if (err)
 		return err;
-	struct pdf p = {0};
+	struct pdf p = {.u = u, .d = d};
 	p.doc = HPDF_New(on_hpdf_error, &p);
 	if (!p.doc)
 		return askue_err_set(ASKUE_ERR_NOMEM, "libharu: cannot make a document");
@@ -649,7 +792,7 @@ enum askue_err askue_invoice_pdf_write(const struct askue_invoice_pdf_utility *u
 	HPDF_SetInfoAttr(p.doc, HPDF_INFO_CREATOR, "askue");
 	err = load_fonts(&p, font, font_bold);
 	if (!err)
-		err = draw_page(&p, u, d, qr_text);
+		err = draw_pages(&p, qr_text);
 	if (!err && p.err)
 		err = askue_err_set(ASKUE_ERR_IO, "invoice %s: libharu error 0x%04X (%u)", d->number,
 		                    (unsigned)p.err, (unsigned)p.detail);

@@ -1,13 +1,16 @@
 /* invoice_pdf — an invoice as a PDF document a subscriber can pay from.
  *
- * One A4 page (libharu): the utility's details (payee, bank, INN/KPP,
+ * A4 pages (libharu): the utility's details (payee, bank, INN/KPP,
  * address, phone), the invoice's number, date, period and due date, the
  * subscriber (account, name, address), the meter readings the charges come
  * from (start and end value with their moments and how each was obtained),
  * the charge lines (zone, days, kWh, price, amount), the account (debt or
  * credit before, payments, penalties, corrections, charges, total) and the
  * payment QR code of ГОСТ Р 56042-2014 (qr_gost.h; libqrencode, drawn as
- * vector squares with a quiet zone of 4 modules).
+ * vector squares with a quiet zone of 4 modules). Rows that do not fit
+ * flow onto further pages, each repeating the utility's header, the
+ * invoice's number and the table's column titles; the account and the QR
+ * code stand together on the last page; every page says "стр. N из M".
  *
  * The text is real text in DejaVu Sans (a TrueType font with Cyrillic,
  * embedded, UTF-8), so that pdftotext and screen readers get the Russian
@@ -40,9 +43,14 @@
 /* Debian's fonts-dejavu-core (the bold face only when asked for). */
 #define ASKUE_INVOICE_PDF_FONT "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 #define ASKUE_INVOICE_PDF_FONT_BOLD "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
-/* Rows one page holds: readings + lines. An invoice has at most a few
- * meters x zones and a few price spans; more is refused, not cut off. */
-#define ASKUE_INVOICE_PDF_ROWS_MAX 48
+/* Rows of one document: readings + lines (about 50 rows fill a page). An
+ * invoice has at most ASKUE_INVOICE_LINES_MAX lines and
+ * ASKUE_INVOICE_READINGS_MAX readings (128 rows); far more is a mistake,
+ * refused, not cut off. */
+#define ASKUE_INVOICE_PDF_ROWS_MAX 256
+/* Pages of one document: 256 rows with the longest notes (3 lines) take
+ * about 14; a safety net. */
+#define ASKUE_INVOICE_PDF_PAGES_MAX 32
 
 /* The utility (config [utility]). demo: the configuration still carries
  * the demonstration details, the document is marked as a sample. */

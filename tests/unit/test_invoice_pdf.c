@@ -195,6 +195,93 @@ static void notes(void **state)
 	free(text);
 }
 
+static int count_of(const char *hay, const char *needle)
+{
+	int n = 0;
+	for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+/* 100 charge lines flow over pages. Line i (1..100) is zone "Z-i", i kWh
+ * at 1.00 = i roubles; every tenth has a note wrapped onto two lines.
+ * Charges 1 + 2 + ... + 100 = 5,050.00; total 500 - 500 + 12.34 - 10 +
+ * 5,050.00 = 5,052.34. Rows are 11 points (20 with such a note): about 40
+ * fit under the first page's title and readings, about 50 under a next
+ * page's header (700 points less the header, 560 for rows); the last ten
+ * and the account with the QR code (about 190 points) make page 3. Each page
+ * repeats the utility's header, says "стр. N из 3"; pages 2 and 3 repeat
+ * the table's column titles; every line appears once, in order; the
+ * totals and the QR code only on the last page, which decodes to the
+ * document's text. */
+static void many_pages(void **state)
+{
+	(void)state;
+	static struct askue_invoice_pdf_line l[100];
+	static char zone[100][16];
+	const char *note = "estimated: norm; some remark that is long enough to wrap onto a second "
+	                   "line under its row and then onto a third line as well, since it goes "
+	                   "on and on about the estimate";
+	for (int i = 0; i < 100; i++) {
+		snprintf(zone[i], sizeof zone[i], "Z-%03d", i + 1);
+		l[i] = lines[0];
+		l[i].zone = zone[i];
+		l[i].energy.wh = (i + 1) * 1000;
+		l[i].price.micro_rub = 1000000;
+		l[i].amount.kop = (i + 1) * 100;
+		l[i].note = i % 10 == 9 ? note : "";
+	}
+	struct askue_invoice_pdf d = doc();
+	d.lines = l, d.n_lines = 100;
+	d.charges.kop = 505000, d.total.kop = 505234;
+	char path[512], cmd[1400];
+	snprintf(path, sizeof path, "%s/m.pdf", dir);
+	assert_int_equal(askue_invoice_pdf_write(&utility, &d, NULL, NULL, path, NULL), ASKUE_OK);
+	snprintf(cmd, sizeof cmd, "pdfinfo %s 2>/dev/null | sed -n 's/^Pages: *//p'", path);
+	char *pages = run(cmd);
+	assert_non_null(pages);
+	assert_int_equal(atoi(pages), 3);
+	free(pages);
+	int next = 1; /* the next line expected, in order over the pages */
+	for (int pg = 1; pg <= 3; pg++) {
+		snprintf(cmd, sizeof cmd, "pdftotext -f %d -l %d %s - 2>/dev/null", pg, pg, path);
+		char *text = run(cmd), want[64];
+		assert_non_null(text);
+		snprintf(want, sizeof want, "стр. %d из 3", pg);
+		if (!strstr(text, want) || !strstr(text, "АО «Энергосбыт-Демо»") ||
+		    !strstr(text, "ИНН 9999000006"))
+			fail_msg("page %d: no header or '%s':\n%s", pg, want, text);
+		if (pg > 1 && (!strstr(text, "Счёт № 202611-0000000013 от 01.12.2026, лицевой счёт "
+		                               "0000000013 (продолжение)") ||
+		               !strstr(text, "Тариф, руб./кВт·ч")))
+			fail_msg("page %d: no continued title or column titles:\n%s", pg, text);
+		int last = pg == 3;
+		assert_int_equal(!!strstr(text, "Итого к оплате: 5 052,34 руб."), last);
+		assert_int_equal(!!strstr(text, "ГОСТ Р 56042-2014"), last);
+		assert_int_equal(count_of(text, "Начислено за период"), last ? 2 : 0);
+		int here = count_of(text, "Z-");
+		if (!(here > 0 || last))
+			fail_msg("page %d: no line", pg);
+		for (int k = 0; k < here; k++, next++) {
+			snprintf(want, sizeof want, "Z-%03d", next);
+			if (count_of(text, want) != 1)
+				fail_msg("page %d: %s not once", pg, want);
+		}
+		free(text);
+	}
+	assert_int_equal(next, 101);
+	snprintf(cmd, sizeof cmd, "pdftoppm -r 200 -f 3 -l 3 -png %s %s/m 2>/dev/null && "
+	         "zbarimg --raw -q %s/m-3.png 2>/dev/null", path, dir, dir);
+	char *qr = run(cmd);
+	assert_non_null(qr);
+	char want_qr[ASKUE_QR_GOST_BYTES_MAX + 1];
+	assert_int_equal(askue_invoice_pdf_qr_text(&utility, &d, want_qr, sizeof want_qr), ASKUE_OK);
+	qr[strcspn(qr, "\n")] = '\0';
+	assert_string_equal(qr, want_qr);
+	assert_non_null(strstr(qr, "|Sum=505234|"));
+	free(qr);
+}
+
 /* The same document twice: the same bytes. */
 static void same_bytes(void **state)
 {
@@ -230,16 +317,14 @@ static void refused(void **state)
 	u.settlement_account = "40702810600000000002";
 	assert_int_equal(askue_invoice_pdf_write(&u, &d, NULL, NULL, path, NULL), ASKUE_ERR_INVALID);
 	assert_non_null(strstr(askue_err_msg(), "PersonalAcc"));
-	struct askue_invoice_pdf_reading many[ASKUE_INVOICE_PDF_ROWS_MAX];
+	static struct askue_invoice_pdf_reading many[ASKUE_INVOICE_PDF_ROWS_MAX];
 	for (int i = 0; i < ASKUE_INVOICE_PDF_ROWS_MAX; i++)
 		many[i] = readings[0];
 	d.readings = many;
-	d.n_readings = ASKUE_INVOICE_PDF_ROWS_MAX - 2;
-	assert_int_equal(askue_invoice_pdf_write(&utility, &d, NULL, NULL, path, NULL),
-	                 ASKUE_ERR_LIMIT); /* fits the row limit, not the page */
-	d.n_readings = ASKUE_INVOICE_PDF_ROWS_MAX;
+	d.n_readings = ASKUE_INVOICE_PDF_ROWS_MAX - 1; /* + 2 lines: one row too many */
 	assert_int_equal(askue_invoice_pdf_write(&utility, &d, NULL, NULL, path, NULL),
 	                 ASKUE_ERR_LIMIT);
+	assert_non_null(strstr(askue_err_msg(), "a document holds 256 rows"));
 	d = doc();
 	d.period.month = 0;
 	assert_int_equal(askue_invoice_pdf_write(&utility, &d, NULL, NULL, path, NULL),
@@ -264,6 +349,7 @@ int main(void)
 		cmocka_unit_test(text_and_qr),
 		cmocka_unit_test(credit),
 		cmocka_unit_test(notes),
+		cmocka_unit_test(many_pages),
 		cmocka_unit_test(same_bytes),
 		cmocka_unit_test(refused),
 	};
