@@ -168,6 +168,10 @@ static void ru_note_piece(const char *en, size_t n, char *out, size_t size)
 	snprintf(out, size, "%s", piece);
 }
 
+/* A note of the billing core ("a; b; c", at most 2 x ASKUE_BILL_NOTE_BUF
+ * bytes of ASCII) in Russian: Cyrillic takes two bytes a letter. */
+#define NOTE_RU_BUF 768
+
 /* A note of the billing core ("a; b; c") in Russian. */
 static char *ru_note(const char *en, char *out, size_t size)
 {
@@ -514,7 +518,7 @@ static float row_height(struct pdf *p, const char *note)
 static void reading_note(const struct askue_invoice_pdf_reading *r, char *note, size_t size)
 {
 	const char *sh = ru_how(r->start_how), *eh = ru_how(r->end_how);
-	char extra[256];
+	char extra[NOTE_RU_BUF];
 	ru_note(r->note, extra, sizeof extra);
 	snprintf(note, size, "%s%s%s%s%s%s%s", *sh ? "начальные: " : "", sh,
 	         *sh && *eh ? "; " : "", *eh ? "конечные: " : "", eh,
@@ -527,7 +531,7 @@ static void draw_readings(struct pdf *p, const struct askue_invoice_pdf *d)
 		return;
 	for (int i = 0; i < d->n_readings; i++) {
 		const struct askue_invoice_pdf_reading *r = &d->readings[i];
-		char a[RU_BUF], b[RU_BUF], c[RU_BUF], e[RU_BUF], f[RU_BUF], note[512];
+		char a[RU_BUF], b[RU_BUF], c[RU_BUF], e[RU_BUF], f[RU_BUF], note[NOTE_RU_BUF + 128];
 		reading_note(r, note, sizeof note);
 		float h = row_height(p, note);
 		if (i == 0) {
@@ -555,7 +559,7 @@ static void draw_readings(struct pdf *p, const struct askue_invoice_pdf *d)
  * the how word). */
 static void line_note(const struct askue_invoice_pdf_line *l, char *s, size_t size)
 {
-	char note[256];
+	char note[NOTE_RU_BUF];
 	ru_note(l->note, note, sizeof note);
 	const char *how = ru_how(l->how);
 	if (l->band > 0)
@@ -571,7 +575,7 @@ static void line_note(const struct askue_invoice_pdf_line *l, char *s, size_t si
 
 static void draw_lines(struct pdf *p, const struct askue_invoice_pdf *d)
 {
-	char a[RU_BUF], b[RU_BUF], c[RU_BUF], s[256], note[300];
+	char a[RU_BUF], b[RU_BUF], c[RU_BUF], s[256], note[NOTE_RU_BUF + 64];
 	for (int i = 0; i < d->n_lines; i++) {
 		const struct askue_invoice_pdf_line *l = &d->lines[i];
 		line_note(l, note, sizeof note);

@@ -172,7 +172,8 @@ static void notes(void **state)
 	l[0].note = "estimated: average of 4 periods; pro rata by days";
 	l[1].band = 2;
 	l[1].how = "norm";
-	l[1].note = "estimated: norm; some new remark";
+	l[1].note = "no meter on 10 of 31 days: norm 139.000 kWh a month; band limits pro rata: "
+	            "21 of 31 days; some new remark";
 	struct askue_invoice_pdf d = doc();
 	d.readings = r;
 	d.lines = l;
@@ -181,12 +182,16 @@ static void notes(void **state)
 	snprintf(cmd, sizeof cmd, "pdftotext %s - 2>/dev/null", path);
 	char *text = run(cmd);
 	assert_non_null(text);
+	for (char *c = text; *c; c++) /* a wrapped note reads on */
+		if (*c == '\n')
+			*c = ' ';
 	const char *want[] = {
 		"начальные: при установке; конечные: последнее показание",
 		"начальные: из предыдущего счёта; переход счётчика через ноль (разрядность "
 		"99999,999 кВт·ч)",
 		"расчётно: по среднему за 4 мес.; распределено пропорционально дням",
-		"диапазон объёма 2; расчётно: по нормативу; some new remark",
+		"диапазон объёма 2; без прибора учёта 10 из 31 дн.: по нормативу 139,000 кВт·ч в "
+		"месяц; границы диапазонов объёма пропорционально дням: 21 из 31; some new remark",
 		"Часть расхода определена расчётным способом",
 	};
 	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
