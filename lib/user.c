@@ -338,10 +338,13 @@ enum askue_err askue_user_signin(struct askue_ledger *l, const char *name, const
 	struct askue_user u;
 	if (sodium_init() < 0)
 		return askue_err_set(ASKUE_ERR_IO, "user: libsodium failed to start");
-	if (askue_user_name_check(name) || askue_user_password_check(password)) {
+	if (askue_user_name_check(name)) {
 		askue_err_set(ASKUE_ERR_INVALID, "%s", wrong);
-		return refuse(l, name, 0, "malformed", ASKUE_ERR_INVALID);
+		return refuse(l, name, 0, "malformed name", ASKUE_ERR_INVALID);
 	}
+	/* A password no user could have is a wrong one (counted), not a
+	 * reason to skip the count. */
+	int well_formed = !askue_user_password_check(password);
 	enum askue_err err = get_user(l, name, &u, hash);
 	if (err == ASKUE_ERR_NOT_FOUND) {
 		/* The same work as for a known name: the time says nothing. */
@@ -352,7 +355,7 @@ enum askue_err askue_user_signin(struct askue_ledger *l, const char *name, const
 	}
 	if (err)
 		return err;
-	int good = !crypto_pwhash_str_verify(hash, password, strlen(password));
+	int good = well_formed && !crypto_pwhash_str_verify(hash, password, strlen(password));
 	sodium_memzero(hash, sizeof hash);
 	if (u.disabled) {
 		askue_err_set(ASKUE_ERR_CONFLICT, "user %s is disabled: ask an admin", name);

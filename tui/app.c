@@ -416,7 +416,9 @@ static int act_suspense_assign(struct app *a, struct screen *s)
 	while (run_form(a, &f)) {
 		int field;
 		const char *acc = form_text(&f, 0);
-		enum askue_err err = console_suspense_check(a->c, id, acc, who, sizeof who, &field);
+		enum askue_err err =
+			console_suspense_check(a->c, id, acc, form_text(&f, 1), form_text(&f, 2),
+			                       askue_date_today(), who, sizeof who, &field);
 		if (!err) {
 			char q[900];
 			snprintf(q, sizeof q, "Post suspense %lld to %s?", (long long)id, who);

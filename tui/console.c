@@ -147,8 +147,11 @@ static enum askue_err account_typed(const char *account)
 	return ASKUE_OK;
 }
 
-enum askue_err console_suspense_check(struct console *c, int64_t id, const char *account,
-                                      char *who, size_t who_size, int *field)
+/* The suspense form checked into *a (and *who). */
+static enum askue_err suspense_form(struct console *c, int64_t id, const char *account,
+                                   const char *amount, const char *date, struct askue_date today,
+                                   struct askue_suspense_assign *a, char *who, size_t who_size,
+                                   int *field)
 {
 	*field = -1;
 	enum askue_err err = console_check(c, ASKUE_ACT_PAYMENT_WORK, "assign payments");
@@ -161,14 +164,36 @@ enum askue_err console_suspense_check(struct console *c, int64_t id, const char 
 		return askue_err_set(ASKUE_ERR_CONFLICT, "suspense %lld is %s already",
 		                     (long long)id, row.status);
 	*field = 0;
-	if ((err = account_typed(account)))
-		return err;
 	struct askue_subscriber s;
-	if ((err = askue_subscriber_get(c->ledger, account, &s)))
+	if ((err = account_typed(account)) || (err = askue_subscriber_get(c->ledger, account, &s)))
 		return console_busy(err);
+	*a = (struct askue_suspense_assign){.id = id, .account = account, .today = today};
+	*field = 1;
+	if (*amount) {
+		if ((err = askue_money_parse(amount, &a->amount))) {
+			askue_err_prefix("amount: ");
+			return err;
+		}
+		a->has_amount = 1;
+	}
+	*field = 2;
+	if (*date) {
+		if ((err = console_date("date", date, today, &a->date)))
+			return err;
+		a->has_date = 1;
+	}
 	*field = -1;
 	snprintf(who, who_size, "%s %s, %s", s.account, s.name, s.address);
 	return ASKUE_OK;
+}
+
+enum askue_err console_suspense_check(struct console *c, int64_t id, const char *account,
+                                      const char *amount, const char *date,
+                                      struct askue_date today, char *who, size_t who_size,
+                                      int *field)
+{
+	struct askue_suspense_assign a;
+	return suspense_form(c, id, account, amount, date, today, &a, who, who_size, field);
 }
 
 enum askue_err console_suspense_assign(struct console *c, int64_t id, const char *account,
@@ -176,26 +201,10 @@ enum askue_err console_suspense_assign(struct console *c, int64_t id, const char
                                        struct askue_date today, int *field)
 {
 	char who[ASKUE_NAME_BYTES_MAX + ASKUE_ADDRESS_BYTES_MAX + 64];
-	enum askue_err err = console_suspense_check(c, id, account, who, sizeof who, field);
-	if (err)
-		return err;
-	struct askue_suspense_assign a = {.id = id, .account = account, .today = today};
-	*field = 1;
-	if (*amount) {
-		if ((err = askue_money_parse(amount, &a.amount))) {
-			askue_err_prefix("amount: ");
-			return err;
-		}
-		a.has_amount = 1;
-	}
-	*field = 2;
-	if (*date) {
-		if ((err = console_date("date", date, today, &a.date)))
-			return err;
-		a.has_date = 1;
-	}
-	*field = -1;
-	return console_busy(askue_suspense_assign(c->ledger, &a, NULL));
+	struct askue_suspense_assign a;
+	enum askue_err err =
+		suspense_form(c, id, account, amount, date, today, &a, who, sizeof who, field);
+	return err ? err : console_busy(askue_suspense_assign(c->ledger, &a, NULL));
 }
 
 enum askue_err console_suspense_reject(struct console *c, int64_t id, const char *reason,

@@ -82,12 +82,14 @@ ASKUE_MUST enum askue_err console_alert_assign(struct console *c, int64_t id, co
 ASKUE_MUST enum askue_err console_alert_resolve(struct console *c, int64_t id,
                                                 const char *outcome, int *field);
 /* Check a suspense row can go to account: the row is open, the account
- * well formed, its check digit right, the subscriber exists; *who gets
- * "ACCOUNT name, address" for the confirmation. */
+ * well formed, its check digit right, the subscriber exists, and amount
+ * and date (as typed, "" = the row's own; fields 1 and 2) parse; *who
+ * gets "ACCOUNT name, address" for the confirmation. Nothing is written. */
 ASKUE_MUST enum askue_err console_suspense_check(struct console *c, int64_t id,
-                                                 const char *account, char *who, size_t who_size,
-                                                 int *field);
-/* amount and date: as typed, "" = the row's own (fields 1 and 2). */
+                                                 const char *account, const char *amount,
+                                                 const char *date, struct askue_date today,
+                                                 char *who, size_t who_size, int *field);
+/* The same checks, then the payment posted from the row (journaled). */
 ASKUE_MUST enum askue_err console_suspense_assign(struct console *c, int64_t id,
                                                   const char *account, const char *amount,
                                                   const char *date, struct askue_date today,

@@ -329,14 +329,14 @@ static void test_suspense(void **state)
 	assert_int_equal(t->n_rows, 1);
 	assert_string_equal(t->rows[0].cells[3], "1500.00");
 	int64_t id = t->rows[0].id;
-	assert_int_equal(console_suspense_check(&con, id, "12ab", who, sizeof who, &field),
+	assert_int_equal(console_suspense_check(&con, id, "12ab", "", "", D("2026-11-28"), who, sizeof who, &field),
 	                 ASKUE_ERR_INVALID);
 	assert_int_equal(field, 0);
-	assert_int_equal(console_suspense_check(&con, id, "0000000012", who, sizeof who, &field),
+	assert_int_equal(console_suspense_check(&con, id, "0000000012", "", "", D("2026-11-28"), who, sizeof who, &field),
 	                 ASKUE_ERR_INVALID);
 	assert_non_null(strstr(askue_err_msg(), "check digit"));
 	assert_int_equal(field, 0);
-	assert_int_equal(console_suspense_check(&con, id, acc2, who, sizeof who, &field), ASKUE_OK);
+	assert_int_equal(console_suspense_check(&con, id, acc2, "", "", D("2026-11-28"), who, sizeof who, &field), ASKUE_OK);
 	assert_non_null(strstr(who, "Иванова Анна"));
 	assert_int_equal(console_suspense_assign(&con, id, acc2, "12,3,4", "", D("2026-11-28"), &field),
 	                 ASKUE_ERR_INVALID);
@@ -353,7 +353,7 @@ static void test_suspense(void **state)
 	assert_int_equal(q(&con, "SELECT count(*) FROM event WHERE type = 'payment_assigned'"
 	                         " AND operator = 'acc'"),
 	                 1);
-	assert_int_equal(console_suspense_check(&con, id, acc2, who, sizeof who, &field),
+	assert_int_equal(console_suspense_check(&con, id, acc2, "", "", D("2026-11-28"), who, sizeof who, &field),
 	                 ASKUE_ERR_CONFLICT);
 	assert_non_null(strstr(askue_err_msg(), "assigned already"));
 	/* The card shows the credit: 1500.00 paid, nothing charged. */

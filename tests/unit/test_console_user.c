@@ -104,13 +104,18 @@ static void test_signin(void **state)
 	assert_string_equal(askue_err_msg(), "wrong user name or password");
 	assert_int_equal(askue_user_get(l, "ops1", &u), ASKUE_OK);
 	assert_int_equal(u.failed, 1);
+	/* A password too short to be anyone's is a wrong one, counted. */
+	assert_int_equal(askue_user_signin(l, "ops1", "short", 1000, &u), ASKUE_ERR_INVALID);
+	assert_string_equal(askue_err_msg(), "wrong user name or password");
+	assert_int_equal(askue_user_get(l, "ops1", &u), ASKUE_OK);
+	assert_int_equal(u.failed, 2);
 	assert_int_equal(askue_user_signin(l, "ops1", "right-horse", 2000, &u), ASKUE_OK);
 	assert_int_equal(u.failed, 0);
-	assert_int_equal(u.failed_total, 1);
+	assert_int_equal(u.failed_total, 2);
 	assert_int_equal(u.last_signin, 2000);
 	assert_int_equal(u.role, ASKUE_USER_OPERATIONS);
-	/* Two failures journaled (one with the unknown name as "?"), one success. */
-	assert_int_equal(q(l, "SELECT count(*) FROM event WHERE type = 'console_signin_failed'"), 2);
+	/* Three failures journaled (the unknown name as "?"), one success. */
+	assert_int_equal(q(l, "SELECT count(*) FROM event WHERE type = 'console_signin_failed'"), 3);
 	assert_int_equal(q(l, "SELECT count(*) FROM event WHERE type = 'console_signin_failed'"
 	                      " AND subject = '?' AND details ->> 'reason' = 'unknown user'"),
 	                 1);

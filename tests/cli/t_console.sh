@@ -1,0 +1,198 @@
+# askue-console end to end: the real console (ASKUE_BUILD/askue-console,
+# sanitizer build) driven in tmux over a ledger made by the askue command
+# line — sign in, find a subscriber by a Cyrillic fragment, open the card
+# and an invoice explained, resolve an alert, assign a payment in suspense
+# after a mistyped account is refused, a role refused in the action itself,
+# a resized terminal — then the ledger and the journal checked with the
+# CLI. Every wait is a bounded poll of the screen (wait_for), never a
+# fixed sleep. No servers are needed (the stale job's broker port is shut).
+
+TMUX_SOCK=""
+
+# console_start: the console in a fresh tmux server of its own, 120x40;
+# its exit status and stderr (sanitizer reports) land in $T_TMP.
+console_start() {
+	TMUX_SOCK="askue-console-test-$$-$RANDOM"
+	rm -f "$T_TMP/console.rc"
+	tmux -L "$TMUX_SOCK" -f /dev/null new-session -d -x 120 -y 40 \
+		"env LANG=C.UTF-8 LC_ALL=C.UTF-8 '$ASKUE_BUILD/askue-console' \
+		 2>>'$T_TMP/console.err'; echo \$? >'$T_TMP/console.rc'; sleep 30" || return 1
+	wait_for 10 seen "Sign in"
+}
+
+# console_stop: end our tmux server (and anything left in it).
+console_stop() {
+	[ -n "$TMUX_SOCK" ] && tmux -L "$TMUX_SOCK" kill-server 2>/dev/null
+	TMUX_SOCK=""
+}
+
+screen() { tmux -L "$TMUX_SOCK" capture-pane -p; }
+seen() { screen | grep -qF -- "$1"; }
+keys() { tmux -L "$TMUX_SOCK" send-keys "$@"; }
+text() { tmux -L "$TMUX_SOCK" send-keys -l -- "$1"; }
+# wait_screen TEXT: the screen shows TEXT within 10 s, else the test fails
+# showing the screen.
+wait_screen() {
+	wait_for 10 seen "$1" || {
+		screen >&2
+		fail "the screen never showed '$1'"
+		return 1
+	}
+}
+
+# sign_in USER: through the sign-in form to the menu.
+sign_in() {
+	text "$1" && keys Enter && text pass-word-1 && keys Enter || return 1
+	wait_screen "$1 ("
+}
+
+# console_quit: q until the console ends; it must exit 0 with no
+# sanitizer report.
+console_quit() {
+	keys q q q q
+	wait_for 10 test -s "$T_TMP/console.rc" || {
+		screen >&2
+		fail "the console did not end"
+		return 1
+	}
+	eq 0 "$(cat "$T_TMP/console.rc")" "the console's exit status" || return 1
+	if grep -E 'Sanitizer|runtime error' "$T_TMP/console.err" >&2; then
+		fail "sanitizer report"
+		return 1
+	fi
+	console_stop
+}
+
+# The ledger: a subscriber with a Cyrillic name and a meter that fell
+# silent (an alert), one with an invoice, a bank row with a mistyped
+# account in suspense, and two console users.
+console_ledger() {
+	{
+		echo "[askue]"
+		echo "timezone = Europe/Moscow"
+		echo "[mqtt]"
+		echo "port = 1"
+		echo "[stale]"
+		echo "status_wait_ms = 0"
+	} >"$ASKUE_HOME/askue.conf"
+	ACC1=$(askue subscriber add --name "Семёнов Пётр Ильич" \
+		--address "г. Тверь, ул. Ленина, д. 5, кв. 12, вход со двора, код домофона 12К, за аптекой «Здоровье», третий подъезд слева от арки, очень длинный адрес" \
+		--district Центральный --substation ТП-101 --date 2026-01-01) || return 1
+	ACC2=$(askue subscriber add --name "Иванова Анна" --address "г. Тверь, ул. Советская, 1" \
+		--date 2026-01-01) || return 1
+	askue meter add --serial M1 --model "Меркурий 201.8" --commissioned 2025-06-01 \
+		--service-life 16 >/dev/null || return 1
+	askue meter install M1 "$ACC1" --date 2026-01-10 >/dev/null || return 1
+	sqlite3 "$ASKUE_HOME/lastseen.db" "PRAGMA journal_mode=WAL; CREATE TABLE lastseen(meter TEXT
+	 PRIMARY KEY, ts INTEGER NOT NULL, arrived INTEGER NOT NULL, heard INTEGER NOT NULL) WITHOUT ROWID;
+	 INSERT INTO lastseen VALUES('M1', strftime('%s','2026-11-20 10:00'),
+	 strftime('%s','2026-11-20 10:00'), strftime('%s','2026-11-20 10:00'));" >/dev/null
+	ok askue --json job stale --date 2026-11-27 && jqeq '.alerts_opened' 1 || return 1
+	invoice "$ACC1" 2026-10 123456 2026-11-10 2026-11-01 || return 1
+	printf 'account,amount,date,ref\n0000000099,1500.00,2026-11-05,SB-1\n' >"$T_TMP/reestr.csv"
+	askue payments import "$T_TMP/reestr.csv" >/dev/null || return 1
+	eq 1 "$(sql "SELECT count(*) FROM payment_suspense WHERE status = 'open'")" "suspense" || return 1
+	echo pass-word-1 | askue user add ops --role operations >/dev/null || return 1
+	echo pass-word-1 | askue user add acc --role accounting >/dev/null
+}
+
+test_console_operations_and_accounting() {
+	trap console_stop EXIT
+	console_ledger || return 1
+	eq 0000000013 "$ACC1" "the first account" || return 1
+
+	# Operations: a wrong password first, then in.
+	console_start || return 1
+	text ops && keys Enter && text not-the-one && keys Enter || return 1
+	wait_screen "wrong user name or password" || return 1
+	# The name stays; the password is typed again.
+	text pass-word-1 && keys Enter && wait_screen "ops (operations)" || return 1
+	seen "Alert queue" || fail "ops has no alert queue" || return 1
+	seen "Payments in suspense" && { fail "ops is offered the suspense list"; return 1; }
+	# The hidden item's key: refused by the action itself.
+	keys 3 && wait_screen "ops (role operations) may not see payments in suspense" || return 1
+
+	# Find by a Cyrillic fragment in capitals, open the card.
+	keys 1 && wait_screen "Find a subscriber" || return 1
+	text "ЛЕНИНА" && keys Enter || return 1
+	wait_screen "Семёнов Пётр Ильич" || return 1
+	keys Enter && wait_screen "Card 0000000013 Семёнов Пётр Ильич" || return 1
+	seen "silent M1" && seen "Меркурий 201.8" && seen "to pay 1234.56" || {
+		screen >&2
+		fail "the card lacks its alert, meter or invoice"
+		return 1
+	}
+	# The long address is cut by display width: one line, ending in "…".
+	screen | grep -q "^address .*…$" || fail "the address is not cut with …" || return 1
+	# The invoice explained (the last plain row is the alert; up once: the invoice).
+	keys End Up Enter && wait_screen "Invoice 2026-10-1 explained" || return 1
+	wait_screen "total to pay (negative: credit)                     1234.56 RUB" || return 1
+	keys q q q && wait_screen "Alert queue" || return 1
+
+	# The alert queue: resolve with an outcome typed in Cyrillic.
+	keys 2 && wait_screen "silent" || return 1
+	keys r && wait_screen "Resolve alert" || return 1
+	keys Enter && wait_screen "outcome: must not be empty" || return 1
+	text "Модем заменён, данные идут" && keys Enter || return 1
+	wait_screen "resolved" || return 1
+	# A resize redraws the whole screen at the new size.
+	tmux -L "$TMUX_SOCK" resize-window -x 80 -y 24 || return 1
+	wait_for 10 sh -c "tmux -L '$TMUX_SOCK' capture-pane -p | sed -n 23p | grep -q '^a assign'" || {
+		screen >&2
+		fail "no redraw after the resize"
+		return 1
+	}
+	console_quit || return 1
+
+	# Accounting: the suspense row, a mistyped account refused, then posted.
+	console_start && sign_in acc || return 1
+	keys 3 && wait_screen "SB-1" || return 1
+	keys a && wait_screen "Assign payment" || return 1
+	keys Enter Enter Enter && wait_screen "check digit does not match" || return 1
+	# What was typed stays: the amount field still empty, the account to fix.
+	keys C-u && text "$ACC2" && keys Enter && text "abc" && keys Enter Enter || return 1
+	wait_screen "amount: " || return 1
+	keys C-u Enter Enter && wait_screen "Post suspense 1 to $ACC2 Иванова Анна" || return 1
+	keys y && wait_screen "suspense 1 posted to account $ACC2" || return 1
+	wait_screen "nothing waits in suspense" || return 1
+	console_quit || return 1
+
+	# The ledger and the journal, by the command line.
+	ok askue --json events --type alert_resolved || return 1
+	jqeq '.[0].operator' ops && jqeq '.[0].details.outcome' "Модем заменён, данные идут" || return 1
+	ok askue --json events --type payment_assigned || return 1
+	jqeq '.[0].operator' acc && jqeq '.[0].subject' "$ACC2" || return 1
+	ok askue --json balance "$ACC2" && jqeq '.balance' "-1500.00" || return 1
+	ok askue --json events --type console_signin_failed || return 1
+	jqeq 'length' 1 && jqeq '.[0].subject' ops && jqeq '.[0].details.reason' "wrong password" ||
+		return 1
+	ok askue --json user list || return 1
+	jqeq '[.[] | .failed_total] | join(",")' "0,1" || return 1
+	jqeq '.[1].last_signin != null' true
+}
+
+test_console_disabled_user_and_lockout() {
+	trap console_stop EXIT
+	console_ledger || return 1
+	ok askue user disable acc || return 1
+	console_start || return 1
+	text acc && keys Enter && text pass-word-1 && keys Enter || return 1
+	wait_screen "user acc is disabled" || return 1
+	# Five wrong passwords in a row lock ops; the right one is refused then.
+	# Refused as disabled, the cursor is back on the name; after a wrong
+	# password, on the password with the name kept.
+	keys C-u && text ops && keys Enter || return 1
+	for i in 1 2 3 4 5; do
+		text "wrong-$i-pass" && keys Enter || return 1
+		wait_for 10 sh -c "[ \$(sqlite3 '$ASKUE_HOME/askue.db' \"SELECT failed FROM console_user
+		 WHERE name = 'ops'\") -ge $i ]" || fail "failure $i not counted" || return 1
+	done
+	text pass-word-1 && keys Enter || return 1
+	wait_screen "user ops is locked after 5 failed sign-ins" || return 1
+	keys Escape
+	wait_for 10 test -s "$T_TMP/console.rc" || fail "Esc did not end the sign-in" || return 1
+	console_stop
+	# An admin's new password unlocks.
+	echo new-pass-word | askue user passwd ops >/dev/null || return 1
+	ok askue --json user list && jqeq '.[1].locked' false && jqeq '.[1].failed_total' 6
+}
