@@ -44,6 +44,9 @@
 #define ASKUE_EV_INVOICE_SUPERSEDED "invoice_superseded"
 #define ASKUE_EV_INVOICE_PAID "invoice_paid"
 #define ASKUE_EV_INVOICE_OVERDUE "invoice_overdue"
+/* ... withdrawn: allocations a late bank file brought show it was paid by
+ * its due date (lib/accrual.c) */
+#define ASKUE_EV_INVOICE_OVERDUE_WITHDRAWN "invoice_overdue_withdrawn"
 #define ASKUE_EV_CORRECTION_MADE "correction_made"
 #define ASKUE_EV_PAYMENT_TAKEN "payment_taken"
 #define ASKUE_EV_PAYMENT_SUSPENDED "payment_suspended"   /* into suspense */

@@ -503,6 +503,13 @@ const char *const askue_schema_migrations[] = {
 	"  last_signin INTEGER,\n"
 	"  created INTEGER NOT NULL\n"
 	") STRICT;\n",
+
+	/* 9: an overdue withdrawn (docs/penalties.md): the penalties job found,
+	 * from allocations a late bank file brought, that an invoice recorded
+	 * overdue was settled by its (moved) due date. The row stays, dated;
+	 * invoice_overdue_withdrawn is journaled. Should it fall overdue again
+	 * (a payment taken back), the row is recorded afresh (withdrawn NULL). */
+	"ALTER TABLE invoice_overdue ADD COLUMN withdrawn TEXT;\n",
 };
 
 const int askue_schema_count =
