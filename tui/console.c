@@ -97,8 +97,8 @@ enum askue_err console_date(const char *what, const char *text, struct askue_dat
 		return ASKUE_OK;
 	}
 	enum askue_err err = askue_date_parse(text, out);
-	if (err)
-		askue_err_prefix("%s: ", what);
+	if (err && strcmp(what, "date"))
+		askue_err_prefix("%s: ", what); /* lib says "date '...': ..." already */
 	return err;
 }
 

@@ -221,7 +221,10 @@ void term_status(const char *msg, int error)
 	clrtoeol();
 	int a = error ? (has_colors() ? COLOR_PAIR(1) | A_BOLD : A_REVERSE | A_BOLD) : 0;
 	attron(a);
-	term_text(LINES - 1, 0, msg, 0);
+	/* Never the bottom-right cell: writing it would scroll some terminals. */
+	char buf[2048];
+	text_fit(msg, COLS - 1, buf, sizeof buf);
+	mvaddstr(LINES - 1, 0, buf);
 	attroff(a);
 }
 
