@@ -196,3 +196,36 @@ test_console_disabled_user_and_lockout() {
 	echo new-pass-word | askue user passwd ops >/dev/null || return 1
 	ok askue --json user list && jqeq '.[1].locked' false && jqeq '.[1].failed_total' 6
 }
+
+test_user_commands() {
+	# The password from a pipe: the first line; never on the command line.
+	ok askue --json user add ivanova --role accounting <<<pass-word-1 || return 1
+	jqeq '.name' ivanova && jqeq '.role' accounting && jqeq '.disabled' false || return 1
+	jqeq '.last_signin' null || return 1
+	eq 1 "$(sql "SELECT count(*) FROM console_user WHERE pwhash LIKE '\$argon2id\$%'")" "hash" ||
+		return 1
+	eq 0 "$(sql "SELECT count(*) FROM console_user WHERE pwhash LIKE '%pass-word-1%'")" "clear" ||
+		return 1
+	fails 65 "user ivanova: exists already" askue user add ivanova --role admin <<<pass-word-1 ||
+		return 1
+	fails 65 "password: shorter than 8 characters" askue user add petrov --role admin <<<short ||
+		return 1
+	fails 65 "role 'boss': expected operations, tariff, accounting or admin" \
+		askue user add petrov --role boss </dev/null || return 1
+	fails 65 "user name 'пётр'" askue user add пётр --role admin </dev/null || return 1
+	fails 65 "nothing on standard input" askue user add petrov --role admin </dev/null || return 1
+	fails 64 "expected NAME --role" askue user add petrov || return 1
+	fails 64 "unknown subcommand 'drop'" askue user drop ivanova || return 1
+	ok askue user passwd ivanova <<<new-pass-word && eq "user ivanova has a new password" "$OUT" ||
+		return 1
+	fails 66 "user nobody: no such user" askue user disable nobody || return 1
+	ok askue user disable ivanova || return 1
+	ok askue --json user list && jqeq 'length' 1 && jqeq '.[0].disabled' true || return 1
+	ok askue user list && printf '%s' "$OUT" | grep -q "^ivanova .*accounting .*disabled" ||
+		fail "user list: $OUT" || return 1
+	# Each change journaled, by the CLI's operator.
+	ok askue --json events --subject ivanova || return 1
+	jqeq '[.[] | .type] | join(",")' \
+		"console_user_added,console_user_password_set,console_user_disabled" || return 1
+	jqeq '.[0].operator' tester
+}
