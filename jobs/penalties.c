@@ -5,7 +5,9 @@
  * First the charges posted since the last run join the working set
  * (penalty_charge). Then each open charge past its due date is loaded with
  * its settled parts up to D: an invoice not settled in full by its due date
- * is journaled overdue once; the penalty from the due date through D is
+ * is journaled overdue once (and withdrawn, journaled, when a late bank
+ * file shows it settled by its due date after all); the penalty from the
+ * due date through D is
  * computed afresh and the difference against what was posted before is
  * posted; a charge settled in full by D has its final penalty and leaves
  * the working set. One penalty_accrued event per account and run. A charge
@@ -51,6 +53,7 @@ static void report(struct job_ctx *ctx, const struct askue_accrual_run *run)
 	cJSON_AddNumberToObject(r, "charges_closed", (double)run->closed);
 	cJSON_AddNumberToObject(r, "charges_behind", (double)run->behind);
 	cJSON_AddNumberToObject(r, "invoices_overdue", (double)run->overdue);
+	cJSON_AddNumberToObject(r, "overdue_withdrawn", (double)run->withdrawn);
 	cJSON_AddNumberToObject(r, "accounts_accrued", (double)run->accounts);
 	cJSON_AddNumberToObject(r, "charges_failed", (double)run->exceptions);
 	cJSON_AddStringToObject(r, "penalties_posted", askue_money_format(run->accrued, num));

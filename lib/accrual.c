@@ -143,8 +143,10 @@ static enum askue_err load_head(struct askue_ledger *l, const struct askue_rules
 {
 	static const char sql[] =
 		"SELECT p.subscriber_id, p.kind, p.period, p.amount_kop, p.date, p.invoice_id, i.due,"
-		" s.account, s.category FROM posting p JOIN subscriber s ON s.id = p.subscriber_id"
+		" s.account, s.category, o.date, o.unpaid_kop, o.withdrawn"
+		" FROM posting p JOIN subscriber s ON s.id = p.subscriber_id"
 		" LEFT JOIN invoice i ON i.id = p.invoice_id"
+		" LEFT JOIN invoice_overdue o ON o.invoice_id = i.id AND p.kind = 'invoice'"
 		" WHERE p.id = ? AND p.kind IN ('invoice','correction') AND p.amount_kop > 0"
 		" AND p.period IS NOT NULL";
 	sqlite3_stmt *st;
@@ -170,6 +172,15 @@ static enum askue_err load_head(struct askue_ledger *l, const struct askue_rules
 	                                                            : ASKUE_PENALTY_HOUSEHOLD;
 	if (!(err = column_period(st, 2, &c->period)))
 		err = charge_due(rules, st, 1, 4, 6, &c->due);
+	if (!err && sqlite3_column_type(st, 9) != SQLITE_NULL) {
+		c->overdue = ASKUE_OVERDUE_JOURNALED;
+		c->overdue_unpaid.kop = sqlite3_column_int64(st, 10);
+		err = column_date(st, 9, "overdue date", &c->overdue_date);
+	}
+	if (!err && sqlite3_column_type(st, 11) != SQLITE_NULL) {
+		c->overdue = ASKUE_OVERDUE_WITHDRAWN;
+		err = column_date(st, 11, "overdue withdrawn", &c->overdue_withdrawn);
+	}
 	sqlite3_reset(st);
 	return err;
 }
@@ -425,7 +436,8 @@ static enum askue_err overdue_insert(struct askue_ledger *l, const struct askue_
 	sqlite3_stmt *st;
 	enum askue_err err = askue_ledger_stmt(
 		l, "INSERT INTO invoice_overdue(invoice_id, date, unpaid_kop) VALUES (?,?,?)"
-		   " ON CONFLICT(invoice_id) DO NOTHING",
+		   " ON CONFLICT(invoice_id) DO UPDATE SET date = excluded.date,"
+		   " unpaid_kop = excluded.unpaid_kop, withdrawn = NULL WHERE withdrawn IS NOT NULL",
 		&st);
 	if (err)
 		return err;
@@ -447,6 +459,16 @@ static enum askue_err overdue_insert(struct askue_ledger *l, const struct askue_
 	return rc == SQLITE_ROW ? ASKUE_OK : askue_ledger_fail(l, rc, "overdue invoice");
 }
 
+int64_t askue_accrual_unpaid_at_due(const struct askue_rules *rules,
+                                    const struct askue_accrual_charge *c)
+{
+	struct askue_date eff = askue_accrual_effective_due(askue_rules_penalty(rules), c->due);
+	int64_t unpaid = c->base.kop;
+	for (int i = 0; i < c->n_parts && c->parts[i].date.days <= eff.days; i++)
+		unpaid -= c->parts[i].amount.kop;
+	return unpaid;
+}
+
 enum askue_err askue_accrual_overdue_tx(struct askue_ledger *l, const struct askue_rules *rules,
                                         const struct askue_accrual_charge *c,
                                         struct askue_date today, int *journaled)
@@ -455,9 +477,7 @@ enum askue_err askue_accrual_overdue_tx(struct askue_ledger *l, const struct ask
 	struct askue_date eff = askue_accrual_effective_due(askue_rules_penalty(rules), c->due);
 	if (!c->invoice_id || today.days <= eff.days)
 		return ASKUE_OK;
-	int64_t unpaid = c->base.kop;
-	for (int i = 0; i < c->n_parts && c->parts[i].date.days <= eff.days; i++)
-		unpaid -= c->parts[i].amount.kop;
+	int64_t unpaid = askue_accrual_unpaid_at_due(rules, c);
 	if (unpaid <= 0)
 		return ASKUE_OK;
 	char number[64];
@@ -477,6 +497,50 @@ enum askue_err askue_accrual_overdue_tx(struct askue_ledger *l, const struct ask
 	cJSON_Delete(d);
 	if (!err)
 		*journaled = 1;
+	return err;
+}
+
+enum askue_err askue_accrual_overdue_withdraw_tx(struct askue_ledger *l,
+                                                 const struct askue_rules *rules,
+                                                 const struct askue_accrual_charge *c,
+                                                 struct askue_date today, int *withdrawn)
+{
+	*withdrawn = 0;
+	if (!c->invoice_id || c->overdue != ASKUE_OVERDUE_JOURNALED ||
+	    askue_accrual_unpaid_at_due(rules, c) > 0)
+		return ASKUE_OK;
+	sqlite3_stmt *st;
+	enum askue_err err = askue_ledger_stmt(
+		l, "UPDATE invoice_overdue SET withdrawn = ? WHERE invoice_id = ? AND withdrawn IS NULL"
+		   " RETURNING (SELECT number FROM invoice WHERE id = invoice_id)",
+		&st);
+	if (err)
+		return err;
+	char day[ASKUE_DATE_BUF], number[64] = "";
+	askue_bind_text(st, 1, askue_date_format(today, day));
+	sqlite3_bind_int64(st, 2, c->invoice_id);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		snprintf(number, sizeof number, "%s", askue_column_text(st, 0));
+	int done = rc == SQLITE_ROW ? sqlite3_step(st) : rc;
+	sqlite3_reset(st);
+	if (done != SQLITE_DONE)
+		return askue_ledger_fail(l, done, "overdue withdrawal");
+	if (rc != SQLITE_ROW)
+		return ASKUE_OK; /* withdrawn before */
+	cJSON *d = cJSON_CreateObject();
+	char per[16];
+	cJSON_AddStringToObject(d, "invoice", number);
+	cJSON_AddStringToObject(d, "period", askue_period_format(c->period, per));
+	add_date(d, "due", c->due);
+	add_money(d, "charge", c->base);
+	add_money(d, "unpaid", c->overdue_unpaid);
+	add_date(d, "overdue", c->overdue_date);
+	add_date(d, "date", today);
+	err = askue_journal_append(l, ASKUE_EV_INVOICE_OVERDUE_WITHDRAWN, c->account, d);
+	cJSON_Delete(d);
+	if (!err)
+		*withdrawn = 1;
 	return err;
 }
 
@@ -509,6 +573,9 @@ struct open_charge {
 	struct askue_date through;
 	struct askue_money posted;
 	int overdue_done; /* journaled before, or no invoice */
+	enum askue_accrual_overdue overdue; /* its record */
+	struct askue_date overdue_date;
+	struct askue_money overdue_unpaid;
 };
 
 struct run_state {
@@ -549,6 +616,12 @@ static enum askue_err open_push(struct run_state *s, sqlite3_stmt *st)
 	oc->category = strcmp(askue_column_text(st, 7), "household") ? ASKUE_PENALTY_OTHER
 	                                                             : ASKUE_PENALTY_HOUSEHOLD;
 	oc->overdue_done = sqlite3_column_int(st, 8);
+	if (!err && sqlite3_column_type(st, 11) != SQLITE_NULL) {
+		oc->overdue = sqlite3_column_type(st, 13) == SQLITE_NULL ? ASKUE_OVERDUE_JOURNALED
+		                                                        : ASKUE_OVERDUE_WITHDRAWN;
+		oc->overdue_unpaid.kop = sqlite3_column_int64(st, 12);
+		err = column_date(st, 11, "overdue date", &oc->overdue_date);
+	}
 	if (!err && sqlite3_column_type(st, 9) != SQLITE_NULL) {
 		oc->has_accrual = 1;
 		oc->posted.kop = sqlite3_column_int64(st, 10);
@@ -564,7 +637,8 @@ static enum askue_err load_open(struct run_state *s)
 	static const char sql[] =
 		"SELECT c.charge_posting_id, c.subscriber_id, coalesce(c.invoice_id, 0), c.period,"
 		" c.due, c.base_kop, s.account, s.category,"
-		" c.invoice_id IS NULL OR o.invoice_id IS NOT NULL, a.through, a.cumulative_kop"
+		" c.invoice_id IS NULL OR (o.invoice_id IS NOT NULL AND o.withdrawn IS NULL),"
+		" a.through, a.cumulative_kop, o.date, o.unpaid_kop, o.withdrawn"
 		" FROM penalty_charge c JOIN subscriber s ON s.id = c.subscriber_id"
 		" LEFT JOIN invoice_overdue o ON o.invoice_id = c.invoice_id"
 		" LEFT JOIN penalty_accrual a ON a.id = (SELECT max(id) FROM penalty_accrual"
@@ -653,6 +727,9 @@ static enum askue_err load_open_charge(struct run_state *s, const struct open_ch
 	c->has_accrual = oc->has_accrual;
 	c->through = oc->through;
 	c->posted = oc->posted;
+	c->overdue = oc->overdue;
+	c->overdue_date = oc->overdue_date;
+	c->overdue_unpaid = oc->overdue_unpaid;
 	return load_parts(s->l, s->run->today, c);
 }
 
@@ -670,11 +747,15 @@ static enum askue_err run_charge(struct run_state *s, const struct open_charge *
 		return err;
 	snprintf(s->account, sizeof s->account, "%s", c->account);
 	run->visited++;
-	int journaled = 0;
+	int journaled = 0, withdrawn = 0;
 	if (!oc->overdue_done &&
 	    (err = askue_accrual_overdue_tx(s->l, s->rules, c, run->today, &journaled)))
 		return err;
+	if (!journaled &&
+	    (err = askue_accrual_overdue_withdraw_tx(s->l, s->rules, c, run->today, &withdrawn)))
+		return err;
 	run->overdue += journaled;
+	run->withdrawn += withdrawn;
 	if ((err = askue_accrual_compute(s->rules, c, run->today, &s->res)))
 		return err;
 	struct askue_money delta;

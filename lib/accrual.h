@@ -50,6 +50,13 @@ struct askue_accrual_charge {
 	struct askue_period period;
 	struct askue_date due; /* nominal: the invoice's */
 	struct askue_money base;
+	/* Its invoice's overdue record (invoice_overdue): none, journaled
+	 * overdue on overdue_date with overdue_unpaid at the due date, or
+	 * withdrawn on overdue_withdrawn (paid by the due date after all). */
+	enum askue_accrual_overdue { ASKUE_OVERDUE_NONE, ASKUE_OVERDUE_JOURNALED,
+	                             ASKUE_OVERDUE_WITHDRAWN } overdue;
+	struct askue_date overdue_date, overdue_withdrawn;
+	struct askue_money overdue_unpaid;
 	/* What was posted for this charge before. */
 	int has_accrual;
 	struct askue_date through;       /* the last accrual's date */
@@ -110,13 +117,33 @@ ASKUE_MUST enum askue_err askue_accrual_post_tx(struct askue_ledger *l,
                                                 struct askue_date through, int64_t created,
                                                 struct askue_money *delta);
 
+/* What of c was not settled by its effective due date, by the parts
+ * loaded (askue_accrual_load up to a date on or after it): > 0 makes an
+ * invoice overdue once the due date is past. */
+int64_t askue_accrual_unpaid_at_due(const struct askue_rules *rules,
+                                    const struct askue_accrual_charge *c);
+
 /* When c's invoice was not settled in full by its (effective) due date and
  * `today` is past it, record it overdue once (invoice_overdue) and journal
- * ASKUE_EV_INVOICE_OVERDUE. *journaled: 1 when it did now. */
+ * ASKUE_EV_INVOICE_OVERDUE; an overdue withdrawn before is recorded
+ * afresh and journaled again (a payment taken back). *journaled: 1 when
+ * it did now. */
 ASKUE_MUST enum askue_err askue_accrual_overdue_tx(struct askue_ledger *l,
                                                    const struct askue_rules *rules,
                                                    const struct askue_accrual_charge *c,
                                                    struct askue_date today, int *journaled);
+
+/* When c's invoice is recorded overdue (not withdrawn) and its parts now
+ * settle it by its effective due date (a late bank file: a payment dated
+ * on or before it, allocated after the overdue was journaled), mark the
+ * record withdrawn on `today` and journal ASKUE_EV_INVOICE_OVERDUE_WITHDRAWN
+ * (invoice, period, due, charge, unpaid as journaled, date). *withdrawn:
+ * 1 when it did now. Inside the caller's transaction. */
+ASKUE_MUST enum askue_err askue_accrual_overdue_withdraw_tx(struct askue_ledger *l,
+                                                            const struct askue_rules *rules,
+                                                            const struct askue_accrual_charge *c,
+                                                            struct askue_date today,
+                                                            int *withdrawn);
 
 /* Close a charge settled in full whose penalty is final (its last part is
  * on or before `through` and the posted total equals the computed one). */
@@ -124,8 +151,9 @@ ASKUE_MUST enum askue_err askue_accrual_close_tx(struct askue_ledger *l, int64_t
                                                  struct askue_date through);
 
 /* One run of the daily job through `today`: take the new charges, then for
- * every open charge past due (by account): journal an invoice overdue once,
- * post the penalty's difference, close what is settled in full; one
+ * every open charge past due (by account): journal an invoice overdue once
+ * (or withdraw it when it was paid by its due date after all), post the
+ * penalty's difference, close what is settled in full; one
  * ASKUE_EV_PENALTY_ACCRUED per account with postings. A charge whose last
  * accrual is later than today is left alone (counted behind): accruals
  * never go back in time. Inside the caller's transaction. */
@@ -142,6 +170,7 @@ struct askue_accrual_run {
 	void *arg;
 	/* Counts, filled by the run. */
 	int64_t added, visited, accounts, overdue, closed, behind, exceptions;
+	int64_t withdrawn; /* overdue records withdrawn */
 	struct askue_money accrued, corrected; /* + posted, - corrected */
 };
 ASKUE_MUST enum askue_err askue_accrual_run_tx(struct askue_ledger *l,

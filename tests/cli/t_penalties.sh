@@ -97,6 +97,43 @@ test_late_payment_is_a_correcting_entry() {
 	eq "5554,-3654" "$(sql "SELECT group_concat(amount_kop) FROM posting WHERE kind = 'penalty'")"
 }
 
+# A late bank file withdraws an overdue (issue 5's known gap). A legal
+# entity's 1,000.00 due 10.02.2026 is journaled overdue on 20.02 with
+# 1,000 x 9.5 % x 10 / 130 = 7.3077 -> 7.31 (days 11.02-20.02 at 1/130).
+# The bank's file then brings the payment, dated 10.02: at once debtors
+# lists nobody and penalty show says 0.00, paid by its due date, to be
+# withdrawn; the next run posts -7.31 and journals
+# invoice_overdue_withdrawn once; penalty show then says withdrawn.
+test_late_bank_file_withdraws_the_overdue() {
+	setup
+	B=$(subscriber "ООО Ромашка" 2 other) || return 1
+	invoice "$B" 2026-01 100000 2026-02-10 2026-02-01
+	ok askue --json job penalties --date 2026-02-20 || return 1
+	jqeq .invoices_overdue 1 && jqeq .penalties_posted 7.31 && jqeq .overdue_withdrawn 0 || return 1
+	ok askue --json debtors --date 2026-02-20 && jqeq '.debtors | length' 1 || return 1
+	printf 'account,amount,date,ref\n%s,1000.00,2026-02-10,BANK-77\n' "$B" >"$T_TMP/bank.csv"
+	ok askue payments import "$T_TMP/bank.csv" || return 1
+	ok askue --json debtors --date 2026-02-21 && jqeq '.debtors | length' 0 || return 1
+	ok askue --json penalty show "$B" --date 2026-02-21 || return 1
+	jqeq .total 0.00 && jqeq .posted 7.31 && jqeq '.charges[0].overdue.paid_by_due' true || return 1
+	jqeq '.charges[0].overdue.withdrawn' null && jqeq '.charges[0].overdue.unpaid' 1000.00 || return 1
+	ok askue --json job penalties --date 2026-02-21 || return 1
+	jqeq .overdue_withdrawn 1 && jqeq .penalties_corrected -7.31 && jqeq .invoices_overdue 0 || return 1
+	ok askue --json events --type invoice_overdue_withdrawn || return 1
+	jqeq length 1 && jqeq '.[0].subject' "$B" || return 1
+	jqeq '.[0].details.unpaid' 1000.00 && jqeq '.[0].details.overdue' 2026-02-20 || return 1
+	jqeq '.[0].details.date' 2026-02-21 && jqeq '.[0].details.due' 2026-02-10 || return 1
+	eq 2026-02-21 "$(sql "SELECT withdrawn FROM invoice_overdue")" "withdrawn" || return 1
+	ok askue --json penalty show "$B" --date 2026-02-21 || return 1
+	jqeq .total 0.00 && jqeq .posted 0.00 && jqeq '.charges[0].overdue.withdrawn' 2026-02-21 || return 1
+	ok askue penalty show "$B" --date 2026-02-21 || return 1
+	printf '%s\n' "$OUT" | grep -q "overdue: journaled on 2026-02-20, 1000.00 unpaid at the due date; withdrawn on 2026-02-21: paid by its due date" ||
+		die "no overdue line: $OUT"
+	ok askue --json balance "$B" && jqeq .balance 0.00 || return 1
+	ok askue --json job penalties --date 2026-02-22 && jqeq .overdue_withdrawn 0 || return 1
+	ok askue --json events --type invoice_overdue_withdrawn && jqeq length 1
+}
+
 # A legal entity (ФЗ-35): 100,000.00 due 18.03.2026, paid 17.04.2026: 30 days
 # at 1/130 from the first day = 2,192.31.
 test_legal_entity() {

@@ -347,6 +347,71 @@ static void overdue_once(void **state)
 	assert_int_equal(one_int(L, "SELECT count(*) FROM penalty_charge WHERE closed IS NULL"), 1);
 }
 
+/* A late bank file: a legal entity's 1,000.00 due 10.02.2026 (a Tuesday)
+ * is journaled overdue on 20.02 with 1,000 x 9.5 % x 10 / 130 = 7.3077 ->
+ * 7.31 of penalty (days 11.02-20.02 at 1/130); then the bank's payment
+ * dated 10.02 arrives. The next run corrects the penalty to 0 (-7.31) and
+ * withdraws the overdue, once, journaled with what was journaled. A
+ * household's 400.00 of 1,000.00 paid on time the same way leaves it
+ * overdue (600.00 still unpaid at the due date). Taken back (its
+ * allocation gone), the first invoice is overdue again: journaled afresh,
+ * 13 days at 1/130 = 9.50. */
+static void overdue_withdrawn_by_a_late_file(void **state)
+{
+	(void)state;
+	int64_t sub = subscriber(L, "0000000010", "other");
+	int64_t ch = invoice(L, sub, "2026-01", "2026-02-10", 100000);
+	int64_t part = subscriber(L, "0000000011", "household");
+	int64_t ch2 = invoice(L, part, "2026-01", "2026-02-10", 100000);
+	struct askue_accrual_run r = run_on(L, "2026-02-20");
+	assert_int_equal(r.overdue, 2);
+	assert_int_equal(penalties_posted(L, sub), 731);
+	pay(L, sub, ch, 100000, "2026-02-10");
+	pay(L, part, ch2, 40000, "2026-02-09");
+	struct askue_accrual_charge *c = test_malloc(sizeof *c);
+	struct askue_date day;
+	assert_int_equal(askue_date_parse("2026-02-20", &day), ASKUE_OK);
+	assert_int_equal(askue_accrual_load(L, rules, ch, day, c), ASKUE_OK);
+	assert_int_equal(c->overdue, ASKUE_OVERDUE_JOURNALED);
+	assert_int_equal(c->overdue_unpaid.kop, 100000);
+	assert_int_equal(askue_accrual_unpaid_at_due(rules, c), 0);
+	r = run_on(L, "2026-02-21");
+	assert_int_equal(r.withdrawn, 1);
+	assert_int_equal(r.overdue, 0);
+	assert_int_equal(r.corrected.kop, -731);
+	assert_int_equal(penalties_posted(L, sub), 0);
+	assert_int_equal(events(L, "invoice_overdue_withdrawn"), 1);
+	assert_int_equal(one_int(L, "SELECT count(*) FROM event WHERE type = "
+	                            "'invoice_overdue_withdrawn' AND subject = '0000000010'"
+	                            " AND json_extract(details, '$.unpaid') = '1000.00'"
+	                            " AND json_extract(details, '$.overdue') = '2026-02-20'"
+	                            " AND json_extract(details, '$.date') = '2026-02-21'"
+	                            " AND json_extract(details, '$.invoice') = '2026-01-%lld'",
+	                            (long long)sub),
+	                 1);
+	assert_int_equal(one_int(L, "SELECT count(*) FROM invoice_overdue WHERE withdrawn ="
+	                            " '2026-02-21'"),
+	                 1);
+	assert_int_equal(askue_accrual_load(L, rules, ch, day, c), ASKUE_OK);
+	assert_int_equal(c->overdue, ASKUE_OVERDUE_WITHDRAWN);
+	assert_int_equal(c->overdue_withdrawn.days, askue_date_from_ymd(2026, 2, 21).days);
+	r = run_on(L, "2026-02-22");
+	assert_int_equal(r.withdrawn + r.overdue, 0);
+	assert_int_equal(events(L, "invoice_overdue_withdrawn"), 1);
+	/* the payment taken back */
+	sql(L, "DELETE FROM allocation WHERE charge_posting_id = %lld", (long long)ch);
+	sql(L, "UPDATE penalty_charge SET closed = NULL WHERE charge_posting_id = %lld",
+	    (long long)ch);
+	r = run_on(L, "2026-02-23");
+	assert_int_equal(r.overdue, 1);
+	assert_int_equal(events(L, "invoice_overdue"), 3);
+	assert_int_equal(one_int(L, "SELECT count(*) FROM invoice_overdue WHERE withdrawn IS NULL"
+	                            " AND date = '2026-02-23' AND unpaid_kop = 100000"),
+	                 1);
+	assert_int_equal(penalties_posted(L, sub), 950);
+	test_free(c);
+}
+
 /* A due date on a non-working day: 10.05.2026 is a Sunday and 11.05 a
  * holiday, so day 1 is 13.05 and paying on 12.05 is on time. */
 static void due_on_holiday(void **state)
@@ -465,6 +530,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(legal_entity, open_one, close_one),
 		cmocka_unit_test_setup_teardown(partial_payment_day_45, open_one, close_one),
 		cmocka_unit_test_setup_teardown(overdue_once, open_one, close_one),
+		cmocka_unit_test_setup_teardown(overdue_withdrawn_by_a_late_file, open_one, close_one),
 		cmocka_unit_test_setup_teardown(due_on_holiday, open_one, close_one),
 		cmocka_unit_test_setup_teardown(overpayment_pays_the_penalty, open_one, close_one),
 		cmocka_unit_test_setup_teardown(broken_charge_is_an_exception, open_one, close_one),

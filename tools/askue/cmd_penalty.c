@@ -7,7 +7,10 @@
  * Read-only: nothing is posted.
  * A period is cut into parts by what settled it (lib/penalty.c): each part
  * runs from day 1 to the day it was settled, at the rate of that day, so a
- * partial payment shows as its own lines. askue debtors is cmd_debtors.c.
+ * partial payment shows as its own lines. An invoice's overdue record is
+ * shown with it: journaled (the unpaid amount at the due date), withdrawn
+ * (a late bank file showed it paid by the due date), or to be withdrawn by
+ * the next penalties run. askue debtors is cmd_debtors.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -39,8 +42,39 @@ static void print_line(const struct askue_penalty_line *ln)
 	       askue_money_format(ln->amount, amt));
 }
 
+/* The invoice's overdue record, as text (a line) or JSON (an object). */
+static void print_overdue(const struct askue_accrual_charge *c, int paid_by_due)
+{
+	char on[ASKUE_DATE_BUF], unpaid[ASKUE_NUM_BUF], w[ASKUE_DATE_BUF];
+	if (c->overdue == ASKUE_OVERDUE_NONE)
+		return;
+	printf("  overdue: journaled on %s, %s unpaid at the due date",
+	       askue_date_format(c->overdue_date, on), askue_money_format(c->overdue_unpaid, unpaid));
+	if (c->overdue == ASKUE_OVERDUE_WITHDRAWN)
+		printf("; withdrawn on %s: paid by its due date\n",
+		       askue_date_format(c->overdue_withdrawn, w));
+	else if (paid_by_due)
+		printf("; paid by its due date after all: the next penalties run withdraws it\n");
+	else
+		printf("\n");
+}
+
+static void overdue_json(cJSON *o, const struct askue_accrual_charge *c, int paid_by_due)
+{
+	if (c->overdue == ASKUE_OVERDUE_NONE) {
+		cJSON_AddNullToObject(o, "overdue");
+		return;
+	}
+	cJSON *v = cJSON_AddObjectToObject(o, "overdue");
+	cli_json_add_date(v, "date", 1, c->overdue_date);
+	cli_json_add_money(v, "unpaid", c->overdue_unpaid);
+	cli_json_add_date(v, "withdrawn", c->overdue == ASKUE_OVERDUE_WITHDRAWN,
+	                  c->overdue_withdrawn);
+	cJSON_AddBoolToObject(v, "paid_by_due", paid_by_due);
+}
+
 static void print_charge(const struct askue_accrual_charge *c,
-                         const struct askue_penalty_result *res)
+                         const struct askue_penalty_result *res, int paid_by_due)
 {
 	char per[16], base[ASKUE_NUM_BUF], due[ASKUE_DATE_BUF], day1[ASKUE_DATE_BUF];
 	char settled[ASKUE_NUM_BUF], pen[ASKUE_NUM_BUF], posted[ASKUE_NUM_BUF];
@@ -49,6 +83,7 @@ static void print_charge(const struct askue_accrual_charge *c,
 	       askue_period_format(c->period, per), askue_money_format(c->base, base),
 	       askue_date_format(c->due, due), askue_date_format(res->clock_start, day1),
 	       askue_money_format(c->settled, settled));
+	print_overdue(c, paid_by_due);
 	for (int i = 0; i < res->n_lines; i++)
 		print_line(&res->lines[i]);
 	printf("  penalty %s (the exact sum, rounded once, half up)", askue_money_format(res->total, pen));
@@ -82,14 +117,16 @@ static int show_one(int64_t posting_id, void *arg)
 		return 1;
 	s->total_kop += s->res.total.kop;
 	s->posted_kop += c->posted.kop;
+	int paid_by_due = askue_accrual_unpaid_at_due(s->rules, c) <= 0;
 	if (!s->cli->json) {
-		if (s->res.n_lines == 0 && !c->has_accrual)
+		if (s->res.n_lines == 0 && !c->has_accrual && c->overdue == ASKUE_OVERDUE_NONE)
 			s->quiet++;
 		else
-			print_charge(c, &s->res);
+			print_charge(c, &s->res, paid_by_due);
 		return 0;
 	}
 	cJSON *o = askue_accrual_json(c, &s->res);
+	overdue_json(o, c, paid_by_due);
 	cli_json_add_money(o, "settled", c->settled);
 	cli_json_add_money(o, "posted", c->posted);
 	cli_json_add_date(o, "posted_through", c->has_accrual, c->through);
