@@ -322,56 +322,67 @@ static const struct table_row *chosen(struct app *a, struct screen *s, const cha
 	return r;
 }
 
-static int act_alert_assign(struct app *a, struct screen *s)
+/* An action on the chosen row that takes one field of text: the form
+ * until the action takes it (then the screen is read again) or Esc. */
+struct one_field {
+	const char *what;  /* "an alert" */
+	const char *title; /* "Assign alert %lld" */
+	const char *label;
+	size_t max_bytes;
+	const char *initial;
+	enum askue_err (*fn)(struct console *c, int64_t id, const char *text, int *field);
+	const char *done; /* "alert %lld assigned" */
+};
+
+static int one_field_action(struct app *a, struct screen *s, const struct one_field *x)
 {
-	const struct table_row *r = chosen(a, s, "an alert");
+	const struct table_row *r = chosen(a, s, x->what);
 	if (!r)
 		return H_NONE;
 	int64_t id = r->id;
 	struct form f;
-	char title[80];
-	snprintf(title, sizeof title, "Assign alert %lld", (long long)id);
+	char title[120];
+	snprintf(title, sizeof title, x->title, (long long)id);
 	form_init(&f, title);
-	form_add(&f, "to whom", ASKUE_SHORT_TEXT_BYTES_MAX, 0, a->c->user.name);
+	form_add(&f, x->label, x->max_bytes, 0, x->initial);
 	while (run_form(a, &f)) {
 		int field;
-		if (!console_alert_assign(a->c, id, form_text(&f, 0), &field)) {
-			say(a, 0, "alert %lld assigned to %s", (long long)id, form_text(&f, 0));
+		if (!x->fn(a->c, id, form_text(&f, 0), &field)) {
+			say(a, 0, x->done, (long long)id);
 			return H_RELOAD;
 		}
 		say(a, 1, "%s", askue_err_msg());
-		form_focus(&f, field);
-		if (field < 0)
+		if (field < 0) /* not the field: the row (resolved by someone else ...) */
 			return H_RELOAD;
+		form_focus(&f, field);
 	}
 	say(a, 0, "%s", "");
 	return H_NONE;
 }
 
+static int act_alert_assign(struct app *a, struct screen *s)
+{
+	const struct one_field x = {"an alert", "Assign alert %lld", "to whom",
+	                            ASKUE_SHORT_TEXT_BYTES_MAX, a->c->user.name,
+	                            console_alert_assign, "alert %lld assigned"};
+	return one_field_action(a, s, &x);
+}
+
 static int act_alert_resolve(struct app *a, struct screen *s)
 {
-	const struct table_row *r = chosen(a, s, "an alert");
-	if (!r)
-		return H_NONE;
-	int64_t id = r->id;
-	struct form f;
-	char title[80];
-	snprintf(title, sizeof title, "Resolve alert %lld", (long long)id);
-	form_init(&f, title);
-	form_add(&f, "outcome (what was found and done)", ASKUE_ALERT_OUTCOME_BYTES_MAX, 0, NULL);
-	while (run_form(a, &f)) {
-		int field;
-		if (!console_alert_resolve(a->c, id, form_text(&f, 0), &field)) {
-			say(a, 0, "alert %lld resolved", (long long)id);
-			return H_RELOAD;
-		}
-		say(a, 1, "%s", askue_err_msg());
-		form_focus(&f, field);
-		if (field < 0)
-			return H_RELOAD;
-	}
-	say(a, 0, "%s", "");
-	return H_NONE;
+	const struct one_field x = {"an alert", "Resolve alert %lld",
+	                            "outcome (what was found and done)",
+	                            ASKUE_ALERT_OUTCOME_BYTES_MAX, NULL, console_alert_resolve,
+	                            "alert %lld resolved"};
+	return one_field_action(a, s, &x);
+}
+
+static int act_suspense_reject(struct app *a, struct screen *s)
+{
+	const struct one_field x = {"a payment in suspense", "Reject payment %lld (back to the bank)",
+	                            "reason", ASKUE_PAYMENT_REASON_BYTES_MAX, NULL,
+	                            console_suspense_reject, "suspense %lld rejected"};
+	return one_field_action(a, s, &x);
 }
 
 static int act_alert_filter(struct app *a, struct screen *s)
@@ -431,30 +442,6 @@ static int act_suspense_assign(struct app *a, struct screen *s)
 		}
 		if (!err) {
 			say(a, 0, "suspense %lld posted to account %s", (long long)id, acc);
-			return H_RELOAD;
-		}
-		say(a, 1, "%s", askue_err_msg());
-		form_focus(&f, field);
-	}
-	say(a, 0, "%s", "");
-	return H_NONE;
-}
-
-static int act_suspense_reject(struct app *a, struct screen *s)
-{
-	const struct table_row *r = chosen(a, s, "a payment in suspense");
-	if (!r)
-		return H_NONE;
-	int64_t id = r->id;
-	struct form f;
-	char title[80];
-	snprintf(title, sizeof title, "Reject payment %lld (back to the bank)", (long long)id);
-	form_init(&f, title);
-	form_add(&f, "reason", ASKUE_PAYMENT_REASON_BYTES_MAX, 0, NULL);
-	while (run_form(a, &f)) {
-		int field;
-		if (!console_suspense_reject(a->c, id, form_text(&f, 0), &field)) {
-			say(a, 0, "suspense %lld rejected", (long long)id);
 			return H_RELOAD;
 		}
 		say(a, 1, "%s", askue_err_msg());

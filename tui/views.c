@@ -225,13 +225,17 @@ static int card_alert(const struct askue_alert *a, void *arg)
 	return f->err != ASKUE_OK;
 }
 
-static enum askue_err card_alerts(struct console *c, struct table *t, const struct card_meters *m)
+/* The active alerts of its installed meters, and the grouped ones of its
+ * substation (an outage covers its meters). */
+static enum askue_err card_alerts(struct console *c, struct table *t, const struct card_meters *m,
+                                  const char *substation)
 {
 	enum askue_err err = table_addf(t, ROW_HEADING, 0, NULL, "Open alerts of its meters");
 	struct fill f = {.c = c, .t = t};
-	for (int i = 0; i < m->n_serials && !err; i++) {
-		struct askue_alert_filter flt = {.active_only = 1, .subject = m->serials[i]};
-		if (!(err = askue_alert_each(c->ledger, &flt, card_alert, &f)))
+	for (int i = 0; i <= m->n_serials && !err; i++) {
+		const char *subject = i < m->n_serials ? m->serials[i] : substation;
+		struct askue_alert_filter flt = {.active_only = 1, .subject = subject};
+		if (*subject && !(err = askue_alert_each(c->ledger, &flt, card_alert, &f)))
 			err = f.err;
 	}
 	if (!err && !f.n)
@@ -264,7 +268,7 @@ enum askue_err console_card(struct console *c, const char *account, struct askue
 	    !(err = m->err) && !m->n)
 		err = table_addf(t, ROW_NOTE, 0, NULL, "\tno meter installed ever");
 	if (!err && !(err = card_tariff(c, t, &s, today)) && !(err = card_account(c, t, &s)))
-		err = card_alerts(c, t, m);
+		err = card_alerts(c, t, m, s.substation);
 	free(m);
 	return console_busy(err);
 }

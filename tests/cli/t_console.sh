@@ -229,3 +229,25 @@ test_user_commands() {
 		"console_user_added,console_user_password_set,console_user_disabled" || return 1
 	jqeq '.[0].operator' tester
 }
+
+test_console_long_list_pages() {
+	trap console_stop EXIT
+	{
+		echo "name,address,district,substation,date"
+		for i in $(seq 1 60); do
+			echo "Абонент Ёлкин $i,\"г. Тверь, улица Берёзовая, дом $i\",Северный,ТП-7,2026-01-01"
+		done
+	} >"$T_TMP/subs.csv"
+	askue import subscribers "$T_TMP/subs.csv" >/dev/null || return 1
+	askue user add tar --role tariff <<<pass-word-1 >/dev/null || return 1
+	console_start && sign_in tar || return 1
+	keys / && wait_screen "Find a subscriber" || return 1
+	text "берЕзовая" && keys Enter || return 1
+	# 40 lines: 36 rows of the list; the heads say which.
+	wait_screen " 1-36 of 60" || return 1
+	keys PageDown && wait_screen " 2-37 of 60" || return 1
+	keys PageDown PageDown && wait_screen " 25-60 of 60" || return 1
+	seen "Абонент Ёлкин 60" || fail "the last row is not shown" || return 1
+	keys Home && wait_screen " 1-36 of 60" || return 1
+	console_quit
+}

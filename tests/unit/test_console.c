@@ -173,6 +173,7 @@ static int setup(void **state)
 	struct askue_subscriber s = {0};
 	snprintf(s.name, sizeof s.name, "Семёнов Пётр Ильич");
 	snprintf(s.address, sizeof s.address, "г. Тверь, ул. Ленина, 5-12");
+	snprintf(s.substation, sizeof s.substation, "ТП-101");
 	s.registered = D("2026-01-01");
 	if (askue_subscriber_add(l, &s))
 		return -1;
@@ -193,6 +194,8 @@ static int setup(void **state)
 	const char *meters[] = {"M1"};
 	if (askue_ledger_begin(l) ||
 	    askue_alert_open_tx(l, "silent", "M1", "", 1795000000, NULL, meters, 1, &alert_id) ||
+	    askue_alert_open_tx(l, "outage_substation", "ТП-101", "", 1795000000, NULL, meters, 1,
+	                        NULL) ||
 	    askue_ledger_commit(l))
 		return -1;
 	/* A bank row for an account whose check digit is wrong: suspense. */
@@ -273,7 +276,8 @@ static void test_find_and_card(void **state)
 	assert_true(row_with(t, "Меркурий 201.8, 1 zone(s); installed 2026-01-10") >= 0);
 	assert_true(row_with(t, "no tariff or no price in force today") >= 0);
 	assert_true(row_with(t, "0.00 rub (settled)") >= 0);
-	assert_true(row_with(t, "silent M1") >= 0); /* its open alert */
+	assert_true(row_with(t, "silent M1") >= 0);                /* its meter's alert */
+	assert_true(row_with(t, "outage_substation ТП-101") >= 0); /* its substation's */
 	/* A mistyped account (last digit changed) is refused by its check digit. */
 	char bad[ASKUE_ACCOUNT_BUF];
 	snprintf(bad, sizeof bad, "%s", acc1);
@@ -296,6 +300,8 @@ static void test_alert_actions_and_roles(void **state)
 	sign("ops");
 	assert_int_equal(console_alerts(&con, "", "bogus", t), ASKUE_ERR_INVALID);
 	assert_non_null(strstr(askue_err_msg(), "state 'bogus'"));
+	assert_int_equal(console_alerts(&con, "", "active", t), ASKUE_OK);
+	assert_int_equal(t->n_rows, 2);
 	assert_int_equal(console_alerts(&con, "silent", "open", t), ASKUE_OK);
 	assert_int_equal(t->n_rows, 1);
 	assert_int_equal(t->rows[0].id, alert_id);
@@ -303,7 +309,11 @@ static void test_alert_actions_and_roles(void **state)
 	assert_int_equal(field, 0);
 	assert_int_equal(console_alert_assign(&con, alert_id, "Кузнецов", &field), ASKUE_OK);
 	assert_int_equal(console_alerts(&con, "", "open", t), ASKUE_OK);
-	assert_int_equal(t->rows[0].kind, ROW_NOTE); /* assigned now, not open */
+	assert_int_equal(t->n_rows, 1); /* M1's is assigned now, not open */
+	assert_string_equal(t->rows[0].cells[2], "ТП-101");
+	assert_int_equal(console_alerts(&con, "", "assigned", t), ASKUE_OK);
+	assert_int_equal(t->n_rows, 1);
+	assert_string_equal(t->rows[0].cells[5], "Кузнецов");
 	assert_int_equal(console_alert_resolve(&con, alert_id, "Модем заменён", &field), ASKUE_OK);
 	assert_int_equal(console_alert_resolve(&con, alert_id, "again", &field), ASKUE_ERR_CONFLICT);
 	assert_int_equal(q(&con, "SELECT count(*) FROM event WHERE type IN"
