@@ -297,7 +297,7 @@ static int act_card(struct app *a, struct screen *s)
 static int act_invoice(struct app *a, struct screen *s)
 {
 	const struct table_row *r = table_selected(s->t);
-	if (!r || strchr(r->key, '-') == NULL)
+	if (!r || !r->key[0]) /* only the invoices of a card have a key */
 		say(a, 1, "choose an invoice (under Invoices) to see it explained");
 	else
 		push(a, SCR_INVOICE, r->key, NULL);
@@ -488,6 +488,7 @@ static const struct binding bindings[] = {
 	{SCR_FIND, ENTER, "Enter card", ASKUE_ACT_CARD, act_card},
 	{SCR_DEBTORS, ENTER, "Enter card", ASKUE_ACT_CARD, act_card},
 	{SCR_CARD, ENTER, "Enter invoice explained", ASKUE_ACT_CARD, act_invoice},
+	{SCR_COMPLETENESS, ENTER, "Enter card", ASKUE_ACT_CARD, act_card},
 	{SCR_TARIFFS, ENTER, "Enter price history", ASKUE_ACT_TARIFFS, act_tariff},
 	{SCR_ALERTS, 'a', "a assign", ASKUE_ACT_ALERT_WORK, act_alert_assign},
 	{SCR_ALERTS, 'r', "r resolve", ASKUE_ACT_ALERT_WORK, act_alert_resolve},

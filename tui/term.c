@@ -178,11 +178,18 @@ void term_table(const struct table *t, const char *user_line)
 {
 	int w[TABLE_COLS_MAX];
 	layout(t, w);
-	draw_title(t->title, user_line);
+	int body = term_body_rows();
+	char right[300];
+	if (t->n_rows > body)
+		snprintf(right, sizeof right, "%d-%d of %d%s  %s", t->top + 1,
+		         t->top + body < t->n_rows ? t->top + body : t->n_rows, t->n_rows,
+		         t->left_out ? "+" : "", user_line);
+	else
+		snprintf(right, sizeof right, "%s", user_line);
+	draw_title(t->title, right);
 	attron(A_BOLD | A_UNDERLINE);
 	draw_cells(1, t, (char *const *)t->heads, w);
 	attroff(A_BOLD | A_UNDERLINE);
-	int body = term_body_rows();
 	for (int i = 0; i < body && t->top + i < t->n_rows; i++) {
 		const struct table_row *r = &t->rows[t->top + i];
 		int a = r->kind == ROW_HEADING ? A_BOLD : r->kind == ROW_NOTE ? A_DIM : 0;
@@ -196,13 +203,6 @@ void term_table(const struct table *t, const char *user_line)
 		else
 			draw_line(2 + i, t, r);
 		attroff(a);
-	}
-	if (t->n_rows > body) {
-		char pos[48];
-		snprintf(pos, sizeof pos, " %d-%d of %d%s ", t->top + 1,
-		         t->top + body < t->n_rows ? t->top + body : t->n_rows, t->n_rows,
-		         t->left_out ? "+" : "");
-		term_text(1, COLS - (int)strlen(pos) > 0 ? COLS - (int)strlen(pos) : 0, pos, 1);
 	}
 }
 

@@ -71,7 +71,7 @@ static enum askue_err card_subscriber(struct table *t, const struct askue_subscr
 	char d[ASKUE_DATE_BUF];
 	enum askue_err err;
 	if ((err = table_addf(t, ROW_HEADING, 0, NULL, "Subscriber")) ||
-	    (err = table_addf(t, ROW_PLAIN, 0, s->account, "account\t%s  (%s, %s)", s->account,
+	    (err = table_addf(t, ROW_PLAIN, 0, NULL, "account\t%s  (%s, %s)", s->account,
 	                      s->status, s->category)) ||
 	    (err = table_addf(t, ROW_PLAIN, 0, NULL, "name\t%s", s->name)) ||
 	    (err = table_addf(t, ROW_PLAIN, 0, NULL, "address\t%s", s->address)) ||
@@ -131,7 +131,7 @@ static enum askue_err card_tariff(struct console *c, struct table *t,
 		return table_addf(t, ROW_NOTE, 0, NULL, "\tno tariff or no price in force today");
 	for (int z = 0; z < v[0].n_zones; z++) {
 		char p[ASKUE_NUM_BUF], d[ASKUE_DATE_BUF];
-		if ((err = table_addf(t, ROW_PLAIN, 0, v[0].tariff, "%s\tzone %s: %s rub/kWh from %s%s",
+		if ((err = table_addf(t, ROW_PLAIN, 0, NULL, "%s\tzone %s: %s rub/kWh from %s%s",
 		                      z ? "" : v[0].tariff, v[0].zones[z].name,
 		                      askue_price_format(v[0].price[z][0], p),
 		                      askue_date_format(v[0].price_from[z], d),
@@ -190,6 +190,35 @@ static enum askue_err add_last(struct table *t, const char *heading, const struc
 	return err;
 }
 
+static int open_charge(const struct askue_open_charge *oc, void *arg)
+{
+	struct fill *f = arg;
+	char d[ASKUE_DATE_BUF], o[ASKUE_NUM_BUF], a[ASKUE_NUM_BUF];
+	f->n++;
+	f->err = table_addf(f->t, ROW_PLAIN, 0, NULL, "unpaid\t%s %s%s%s due %s: %s of %s rub",
+	                    oc->kind, oc->period, oc->invoice[0] ? ", invoice " : "", oc->invoice,
+	                    askue_date_format(oc->due, d), askue_money_format(oc->open, o),
+	                    askue_money_format(oc->amount, a));
+	return f->err != ASKUE_OK;
+}
+
+/* What is owed, charge by charge, oldest first (the order payments settle
+ * them), and the credit not yet used. */
+static enum askue_err card_open_charges(struct console *c, struct table *t,
+                                        const struct askue_subscriber *s)
+{
+	struct fill f = {.c = c, .t = t};
+	struct askue_money credit;
+	char b[ASKUE_NUM_BUF];
+	enum askue_err err = askue_account_open(c->ledger, s->id, open_charge, &f, &credit);
+	if (!err)
+		err = f.err;
+	if (!err && credit.kop)
+		err = table_addf(t, ROW_PLAIN, 0, NULL, "credit\t%s rub not yet used",
+		                 askue_money_format(credit, b));
+	return err;
+}
+
 static enum askue_err card_account(struct console *c, struct table *t,
                                    const struct askue_subscriber *s)
 {
@@ -201,6 +230,8 @@ static enum askue_err card_account(struct console *c, struct table *t,
 	struct askue_money shown = {bal.kop < 0 ? -bal.kop : bal.kop};
 	if ((err = table_addf(t, ROW_PLAIN, 0, NULL, "balance\t%s rub %s", askue_money_format(shown, b),
 	                      bal.kop > 0 ? "owed" : bal.kop < 0 ? "credit" : "(settled)")))
+		return err;
+	if ((err = card_open_charges(c, t, s)))
 		return err;
 	struct last_rows *r = calloc(1, sizeof *r);
 	if (!r)

@@ -117,7 +117,8 @@ test_console_operations_and_accounting() {
 	text "ЛЕНИНА" && keys Enter || return 1
 	wait_screen "Семёнов Пётр Ильич" || return 1
 	keys Enter && wait_screen "Card 0000000013 Семёнов Пётр Ильич" || return 1
-	seen "silent M1" && seen "Меркурий 201.8" && seen "to pay 1234.56" || {
+	seen "silent M1" && seen "Меркурий 201.8" && seen "to pay 1234.56" &&
+		seen "unpaid               invoice 2026-10, invoice 2026-10-1 due 2026-11-10: 1234.56 of 1234.56 rub" || {
 		screen >&2
 		fail "the card lacks its alert, meter or invoice"
 		return 1
@@ -244,10 +245,10 @@ test_console_long_list_pages() {
 	keys / && wait_screen "Find a subscriber" || return 1
 	text "берЕзовая" && keys Enter || return 1
 	# 40 lines: 36 rows of the list; the heads say which.
-	wait_screen " 1-36 of 60" || return 1
-	keys PageDown && wait_screen " 2-37 of 60" || return 1
-	keys PageDown PageDown && wait_screen " 25-60 of 60" || return 1
+	wait_screen " 1-36 of 60 " || return 1
+	keys PageDown && wait_screen " 2-37 of 60 " || return 1
+	keys PageDown PageDown && wait_screen " 25-60 of 60 " || return 1
 	seen "Абонент Ёлкин 60" || fail "the last row is not shown" || return 1
-	keys Home && wait_screen " 1-36 of 60" || return 1
+	keys Home && wait_screen " 1-36 of 60 " || return 1
 	console_quit
 }
