@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "account.h"
 #include "alert.h"
@@ -16,6 +17,9 @@
 #define APP_DEPTH_MAX 8
 /* A key is waited for this long before the loop looks at signals. */
 #define APP_TICK_MS 250
+/* A work queue (alerts, suspense) left on screen is read again this often,
+ * so what a job opened meanwhile shows without a key. */
+#define APP_REFRESH_S 30
 
 enum scr {
 	SCR_ANY = -1,
@@ -604,14 +608,36 @@ static int sign_in(struct app *a)
 	}
 }
 
+static int64_t monotonic_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+/* The tick: an idle work queue is read again. */
+static void on_tick(struct app *a, int64_t *last)
+{
+	struct screen *s = top(a);
+	if ((s->id == SCR_ALERTS || s->id == SCR_SUSPENSE) && monotonic_s() - *last >= APP_REFRESH_S) {
+		reload(a, s);
+		*last = monotonic_s();
+	}
+}
+
 static void loop(struct app *a)
 {
+	int64_t last = monotonic_s();
 	while (!a->quit && !*a->stop) {
 		draw(a);
 		term_refresh(0);
 		struct term_key k;
-		if (term_key(&k, APP_TICK_MS))
+		if (term_key(&k, APP_TICK_MS)) {
 			dispatch(a, &k);
+			last = monotonic_s();
+		} else {
+			on_tick(a, &last);
+		}
 	}
 }
 
