@@ -12,9 +12,9 @@ TMUX_SOCK=""
 # console_start: the console in a fresh tmux server of its own, 120x40;
 # its exit status and stderr (sanitizer reports) land in $T_TMP.
 console_start() {
-	TMUX_SOCK="askue-console-test-$$-$RANDOM"
+	TMUX_SOCK="$T_TMP/tmux.sock" # in the test's directory: nothing left behind
 	rm -f "$T_TMP/console.rc"
-	tmux -L "$TMUX_SOCK" -f /dev/null new-session -d -x 120 -y 40 \
+	tmux -S "$TMUX_SOCK" -f /dev/null new-session -d -x 120 -y 40 \
 		"env LANG=C.UTF-8 LC_ALL=C.UTF-8 '$ASKUE_BUILD/askue-console' \
 		 2>>'$T_TMP/console.err'; echo \$? >'$T_TMP/console.rc'; sleep 30" || return 1
 	wait_for 10 seen "Sign in"
@@ -22,14 +22,14 @@ console_start() {
 
 # console_stop: end our tmux server (and anything left in it).
 console_stop() {
-	[ -n "$TMUX_SOCK" ] && tmux -L "$TMUX_SOCK" kill-server 2>/dev/null
+	[ -n "$TMUX_SOCK" ] && tmux -S "$TMUX_SOCK" kill-server 2>/dev/null
 	TMUX_SOCK=""
 }
 
-screen() { tmux -L "$TMUX_SOCK" capture-pane -p; }
+screen() { tmux -S "$TMUX_SOCK" capture-pane -p; }
 seen() { screen | grep -qF -- "$1"; }
-keys() { tmux -L "$TMUX_SOCK" send-keys "$@"; }
-text() { tmux -L "$TMUX_SOCK" send-keys -l -- "$1"; }
+keys() { tmux -S "$TMUX_SOCK" send-keys "$@"; }
+text() { tmux -S "$TMUX_SOCK" send-keys -l -- "$1"; }
 # wait_screen TEXT: the screen shows TEXT within 10 s, else the test fails
 # showing the screen.
 wait_screen() {
@@ -137,8 +137,8 @@ test_console_operations_and_accounting() {
 	text "Модем заменён, данные идут" && keys Enter || return 1
 	wait_screen "resolved" || return 1
 	# A resize redraws the whole screen at the new size.
-	tmux -L "$TMUX_SOCK" resize-window -x 80 -y 24 || return 1
-	wait_for 10 sh -c "tmux -L '$TMUX_SOCK' capture-pane -p | sed -n 23p | grep -q '^a assign'" || {
+	tmux -S "$TMUX_SOCK" resize-window -x 80 -y 24 || return 1
+	wait_for 10 sh -c "tmux -S '$TMUX_SOCK' capture-pane -p | sed -n 23p | grep -q '^a assign'" || {
 		screen >&2
 		fail "no redraw after the resize"
 		return 1
