@@ -133,6 +133,7 @@ enum askue_err console_run_askue(const struct console *c, int json, const char *
 	}
 	pid_t pid;
 	enum askue_err err = spawn(path, (char *const *)argv, o, e, &pid);
+	int spawned = !err;
 	close(o[1]);
 	close(e[1]);
 	struct capture so = {.max = CONSOLE_REPORT_BYTES_MAX}, se = {.max = 4096};
@@ -141,7 +142,7 @@ enum askue_err console_run_askue(const struct console *c, int json, const char *
 	close(o[0]);
 	close(e[0]);
 	int status = 0;
-	if (!err || err == ASKUE_ERR_LIMIT) {
+	if (spawned) { /* never a zombie, whatever went wrong */
 		if (err)
 			kill(pid, SIGTERM);
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)

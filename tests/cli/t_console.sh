@@ -74,6 +74,8 @@ console_ledger() {
 		echo "port = 1"
 		echo "[stale]"
 		echo "status_wait_ms = 0"
+		echo "[billing]"
+		echo "rules_dir = $ASKUE_SRC/deploy/rules"
 	} >"$ASKUE_HOME/askue.conf"
 	ACC1=$(askue subscriber add --name "Семёнов Пётр Ильич" \
 		--address "г. Тверь, ул. Ленина, д. 5, кв. 12, вход со двора, код домофона 12К, за аптекой «Здоровье», третий подъезд слева от арки, очень длинный адрес" \
@@ -156,6 +158,17 @@ test_console_operations_and_accounting() {
 	keys C-u Enter Enter && wait_screen "Post suspense 1 to $ACC2 Иванова Анна" || return 1
 	keys y && wait_screen "suspense 1 posted to account $ACC2" || return 1
 	wait_screen "nothing waits in suspense" || return 1
+	# Debtors on 2026-12-31: the October invoice (due 2026-11-10) is 51 days
+	# overdue, all of it in 31-90; no penalty posted (the job did not run).
+	keys q 4 && wait_screen "Debtors with aging" || return 1
+	text 2026-12-31 && keys Enter || return 1
+	wait_screen "Debtors on 2026-12-31: 1 accounts" || return 1
+	screen | grep -qE "^0000000013 +Семёнов Пётр Ильич +0\.00 +1234\.56 +0\.00 +0\.00 +51$" || {
+		screen >&2
+		fail "the debtor's row"
+		return 1
+	}
+	keys Enter && wait_screen "Card 0000000013" || return 1
 	console_quit || return 1
 
 	# The ledger and the journal, by the command line.
