@@ -33,6 +33,8 @@ enum scr {
 	SCR_TARIFFS,
 	SCR_TARIFF,
 	SCR_COMPLETENESS,
+	SCR_ALERT,        /* one alert whole */
+	SCR_SUSPENSE_ROW, /* one suspense row whole */
 };
 
 struct screen {
@@ -40,6 +42,7 @@ struct screen {
 	struct table *t;
 	char arg[256];  /* search text, account, invoice, tariff, date, alert kind */
 	char arg2[32];  /* alerts: state */
+	int64_t id_arg; /* an alert's or a suspense row's id */
 };
 
 struct app {
@@ -150,6 +153,8 @@ static enum askue_err load(struct app *a, struct screen *s)
 	case SCR_TARIFFS: return console_tariffs(c, s->t);
 	case SCR_TARIFF: return console_tariff(c, s->arg, s->t);
 	case SCR_COMPLETENESS: return console_completeness(c, s->arg, s->t);
+	case SCR_ALERT: return console_alert_detail(c, s->id_arg, s->t);
+	case SCR_SUSPENSE_ROW: return console_suspense_detail(c, s->id_arg, s->t);
 	case SCR_ANY: break;
 	}
 	return ASKUE_OK;
@@ -176,7 +181,7 @@ static void reload(struct app *a, struct screen *s)
 }
 
 /* Push a screen and load it; on failure it is not pushed. */
-static void push(struct app *a, enum scr id, const char *arg, const char *arg2)
+static void push(struct app *a, enum scr id, const char *arg, const char *arg2, int64_t id_arg)
 {
 	if (a->depth >= APP_DEPTH_MAX) {
 		say(a, 1, "too many screens open: go back (q) first");
@@ -189,6 +194,7 @@ static void push(struct app *a, enum scr id, const char *arg, const char *arg2)
 	s->id = id;
 	snprintf(s->arg, sizeof s->arg, "%s", arg ? arg : "");
 	snprintf(s->arg2, sizeof s->arg2, "%s", arg2 ? arg2 : "");
+	s->id_arg = id_arg;
 	table_clear(t);
 	a->depth++;
 	say(a, 0, "working...");
@@ -258,12 +264,12 @@ static void open_item(struct app *a, const struct menu_item *m)
 		form_init(&f, m->label);
 		form_add(&f, "date (YYYY-MM-DD, empty: today)", 10, 0, NULL);
 		break;
-	case SCR_ALERTS: push(a, SCR_ALERTS, "", "active"); return;
-	default: push(a, m->id, NULL, NULL); return;
+	case SCR_ALERTS: push(a, SCR_ALERTS, "", "active", 0); return;
+	default: push(a, m->id, NULL, NULL, 0); return;
 	}
 	while (run_form(a, &f)) {
 		int before = a->depth;
-		push(a, m->id, form_text(&f, 0), NULL);
+		push(a, m->id, form_text(&f, 0), NULL, 0);
 		if (a->depth > before)
 			return;
 		/* refused: the status says why; the text stays to be corrected */
@@ -294,7 +300,7 @@ static int act_card(struct app *a, struct screen *s)
 	if (!r || !r->key[0])
 		say(a, 1, "choose a row with an account");
 	else
-		push(a, SCR_CARD, r->key, NULL);
+		push(a, SCR_CARD, r->key, NULL, 0);
 	return H_NONE;
 }
 
@@ -304,7 +310,17 @@ static int act_invoice(struct app *a, struct screen *s)
 	if (!r || !r->key[0]) /* only the invoices of a card have a key */
 		say(a, 1, "choose an invoice (under Invoices) to see it explained");
 	else
-		push(a, SCR_INVOICE, r->key, NULL);
+		push(a, SCR_INVOICE, r->key, NULL, 0);
+	return H_NONE;
+}
+
+/* The chosen row whole, on a screen of its own. */
+static int act_detail(struct app *a, struct screen *s)
+{
+	const struct table_row *r = table_selected(s->t);
+	if (!r || !r->id)
+		return H_NONE;
+	push(a, s->id == SCR_ALERTS ? SCR_ALERT : SCR_SUSPENSE_ROW, NULL, NULL, r->id);
 	return H_NONE;
 }
 
@@ -312,7 +328,7 @@ static int act_tariff(struct app *a, struct screen *s)
 {
 	const struct table_row *r = table_selected(s->t);
 	if (r && r->key[0])
-		push(a, SCR_TARIFF, r->key, NULL);
+		push(a, SCR_TARIFF, r->key, NULL, 0);
 	return H_NONE;
 }
 
@@ -494,6 +510,8 @@ static const struct binding bindings[] = {
 	{SCR_CARD, ENTER, "Enter invoice explained", ASKUE_ACT_CARD, act_invoice},
 	{SCR_COMPLETENESS, ENTER, "Enter card", ASKUE_ACT_CARD, act_card},
 	{SCR_TARIFFS, ENTER, "Enter price history", ASKUE_ACT_TARIFFS, act_tariff},
+	{SCR_ALERTS, ENTER, "Enter details", ASKUE_ACT_ALERTS, act_detail},
+	{SCR_SUSPENSE, ENTER, "Enter details", ASKUE_ACT_SUSPENSE, act_detail},
 	{SCR_ALERTS, 'a', "a assign", ASKUE_ACT_ALERT_WORK, act_alert_assign},
 	{SCR_ALERTS, 'r', "r resolve", ASKUE_ACT_ALERT_WORK, act_alert_resolve},
 	{SCR_ALERTS, 'f', "f filter", ASKUE_ACT_ALERTS, act_alert_filter},

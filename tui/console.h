@@ -68,6 +68,10 @@ ASKUE_MUST enum askue_err console_invoice(struct console *c, const char *number,
 ASKUE_MUST enum askue_err console_alerts(struct console *c, const char *kind, const char *state,
                                          struct table *t);
 ASKUE_MUST enum askue_err console_suspense(struct console *c, struct table *t);
+/* One alert whole (details, every meter of a grouped one); one suspense
+ * row whole (the bank's raw line, the reason). */
+ASKUE_MUST enum askue_err console_alert_detail(struct console *c, int64_t id, struct table *t);
+ASKUE_MUST enum askue_err console_suspense_detail(struct console *c, int64_t id, struct table *t);
 /* date: YYYY-MM-DD as typed ("" = today). */
 ASKUE_MUST enum askue_err console_debtors(struct console *c, const char *date, struct table *t);
 ASKUE_MUST enum askue_err console_tariffs(struct console *c, struct table *t);

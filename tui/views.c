@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "alert.h"
 #include "invoice.h"
 #include "money.h"
@@ -388,4 +390,132 @@ enum askue_err console_suspense(struct console *c, struct table *t)
 	if ((err = askue_suspense_each(c->ledger, 0, suspense_row, &f)) || (err = f.err))
 		return console_busy(err);
 	return f.n ? ASKUE_OK : table_addf(t, ROW_NOTE, 0, NULL, "\tnothing waits in suspense");
+}
+
+/* ---- one row whole ---- */
+
+static void detail_heads(struct table *t, const char *title)
+{
+	static const char *const heads[] = {"", ""};
+	static const int widths[] = {14, 0};
+	set_heads(t, title, 2, heads, widths);
+}
+
+/* A JSON value as a person reads it: null "-", an array of strings
+ * joined, other values compact JSON. *out: free with cJSON_free. */
+static enum askue_err json_text(const cJSON *v, char **out)
+{
+	const cJSON *m;
+	int strings = cJSON_IsArray(v);
+	cJSON_ArrayForEach(m, v) strings &= cJSON_IsString(m);
+	if (strings) {
+		size_t n = 1;
+		cJSON_ArrayForEach(m, v) n += strlen(m->valuestring) + 2;
+		if (!(*out = cJSON_malloc(n)))
+			return askue_err_set(ASKUE_ERR_NOMEM, "out of memory");
+		**out = 0;
+		cJSON_ArrayForEach(m, v)
+		{
+			if (**out)
+				strcat(*out, ", ");
+			strcat(*out, m->valuestring);
+		}
+		return ASKUE_OK;
+	}
+	const char *plain = cJSON_IsNull(v) ? "-" : cJSON_IsString(v) ? v->valuestring : NULL;
+	if (plain) {
+		size_t n = strlen(plain) + 1;
+		if ((*out = cJSON_malloc(n)))
+			memcpy(*out, plain, n);
+	} else {
+		*out = cJSON_PrintUnformatted(v);
+	}
+	return *out ? ASKUE_OK : askue_err_set(ASKUE_ERR_NOMEM, "out of memory");
+}
+
+/* A JSON object's members as rows "key  value"; an object member's own
+ * members indented under its name (one level). */
+static enum askue_err json_rows(struct table *t, const cJSON *o, const char *indent)
+{
+	const cJSON *m;
+	enum askue_err err = ASKUE_OK;
+	cJSON_ArrayForEach(m, o)
+	{
+		char key[128];
+		snprintf(key, sizeof key, "%s%s", indent, m->string ? m->string : "");
+		if (cJSON_IsObject(m) && !*indent && cJSON_GetArraySize(m)) {
+			const char *cells[] = {key, ""};
+			if ((err = table_add(t, ROW_PLAIN, 0, NULL, 2, cells)) ||
+			    (err = json_rows(t, m, "  ")))
+				break;
+			continue;
+		}
+		char *text;
+		if ((err = json_text(m, &text)))
+			break;
+		const char *cells[] = {key, text};
+		err = table_add(t, ROW_PLAIN, 0, NULL, 2, cells);
+		cJSON_free(text);
+		if (err)
+			break;
+	}
+	return err;
+}
+
+enum askue_err console_alert_detail(struct console *c, int64_t id, struct table *t)
+{
+	enum askue_err err = console_check(c, ASKUE_ACT_ALERTS, "see the alert queue");
+	if (err)
+		return err;
+	struct askue_alert a;
+	cJSON *o = NULL;
+	if ((err = askue_alert_get(c->ledger, id, &a)) || (err = askue_alert_json(c->ledger, &a, &o)))
+		return console_busy(err);
+	char title[200];
+	snprintf(title, sizeof title, "Alert %lld: %s %s", (long long)id, a.kind, a.subject);
+	detail_heads(t, title);
+	err = json_rows(t, o, "");
+	const cJSON *meters = cJSON_GetObjectItemCaseSensitive(o, "meters"), *m;
+	if (!err && cJSON_GetArraySize(meters) > 1) {
+		err = table_addf(t, ROW_HEADING, 0, NULL, "Its %d meters", cJSON_GetArraySize(meters));
+		cJSON_ArrayForEach(m, meters)
+		{
+			if (err || !cJSON_IsString(m) ||
+			    (err = table_addf(t, ROW_PLAIN, 0, NULL, "meter\t%s", m->valuestring)))
+				break;
+		}
+	}
+	cJSON_Delete(o);
+	return err;
+}
+
+enum askue_err console_suspense_detail(struct console *c, int64_t id, struct table *t)
+{
+	enum askue_err err = console_check(c, ASKUE_ACT_SUSPENSE, "see payments in suspense");
+	if (err)
+		return err;
+	struct askue_suspense *r = malloc(sizeof *r);
+	if (!r)
+		return askue_err_set(ASKUE_ERR_NOMEM, "out of memory");
+	if ((err = askue_suspense_get(c->ledger, id, r))) {
+		free(r);
+		return console_busy(err);
+	}
+	char title[100], amount[ASKUE_NUM_BUF] = "(none that parses)";
+	snprintf(title, sizeof title, "Payment %lld in suspense", (long long)id);
+	detail_heads(t, title);
+	if (r->has_amount)
+		askue_money_format(r->amount, amount);
+	if (!(err = table_addf(t, ROW_PLAIN, 0, NULL, "status\t%s", r->status)) &&
+	    !(err = table_addf(t, ROW_PLAIN, 0, NULL, "file, line\t%s, line %lld", r->source,
+	                       (long long)r->line)) &&
+	    !(err = table_addf(t, ROW_PLAIN, 0, NULL, "the bank's row\t%s", r->raw)) &&
+	    !(err = table_addf(t, ROW_PLAIN, 0, NULL, "account\t%s", r->account)) &&
+	    !(err = table_addf(t, ROW_PLAIN, 0, NULL, "amount\t%s", amount)) &&
+	    !(err = table_addf(t, ROW_PLAIN, 0, NULL, "date\t%s", r->date)) &&
+	    !(err = table_addf(t, ROW_PLAIN, 0, NULL, "reference\t%s", r->ref)) &&
+	    !(err = table_addf(t, ROW_PLAIN, 0, NULL, "why here\t%s", r->reason)) && r->note[0])
+		err = table_addf(t, ROW_PLAIN, 0, NULL, "note\t%s", r->note);
+	free(r);
+	return err;
 }

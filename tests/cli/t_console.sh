@@ -134,13 +134,16 @@ test_console_operations_and_accounting() {
 
 	# The alert queue: resolve with an outcome typed in Cyrillic.
 	keys 2 && wait_screen "silent" || return 1
+	keys Enter && wait_screen "Alert 1: silent M1" || return 1
+	wait_screen "status         open" && wait_screen "meters         M1" || return 1
+	keys q && wait_screen "Alerts: every kind, active" || return 1
 	keys r && wait_screen "Resolve alert" || return 1
 	keys Enter && wait_screen "outcome: must not be empty" || return 1
 	text "Модем заменён, данные идут" && keys Enter || return 1
 	wait_screen "resolved" || return 1
 	# A resize redraws the whole screen at the new size.
 	tmux -S "$TMUX_SOCK" resize-window -x 80 -y 24 || return 1
-	wait_for 10 sh -c "tmux -S '$TMUX_SOCK' capture-pane -p | sed -n 23p | grep -q '^a assign'" || {
+	wait_for 10 sh -c "tmux -S '$TMUX_SOCK' capture-pane -p | sed -n 23p | grep -q '^Enter details   a assign'" || {
 		screen >&2
 		fail "no redraw after the resize"
 		return 1
@@ -150,6 +153,8 @@ test_console_operations_and_accounting() {
 	# Accounting: the suspense row, a mistyped account refused, then posted.
 	console_start && sign_in acc || return 1
 	keys 3 && wait_screen "SB-1" || return 1
+	keys Enter && wait_screen "the bank's row 0000000099,1500.00,2026-11-05,SB-1" || return 1
+	keys q && wait_screen "Payments in suspense" || return 1
 	keys a && wait_screen "Assign payment" || return 1
 	keys Enter Enter Enter && wait_screen "check digit does not match" || return 1
 	# What was typed stays: the amount field still empty, the account to fix.

@@ -320,6 +320,10 @@ static void test_alert_actions_and_roles(void **state)
 	assert_int_equal(console_alerts(&con, "silent", "open", t), ASKUE_OK);
 	assert_int_equal(t->n_rows, 1);
 	assert_int_equal(t->rows[0].id, alert_id);
+	assert_int_equal(console_alert_detail(&con, alert_id, t), ASKUE_OK);
+	idle(&con);
+	assert_true(row_with(t, "silent") >= 0);
+	assert_int_equal(console_alert_detail(&con, 999, t), ASKUE_ERR_NOT_FOUND);
 	assert_int_equal(console_alert_assign(&con, alert_id, "", &field), ASKUE_ERR_INVALID);
 	assert_int_equal(field, 0);
 	assert_int_equal(console_alert_assign(&con, alert_id, "Кузнецов", &field), ASKUE_OK);
@@ -356,6 +360,10 @@ static void test_suspense(void **state)
 	assert_int_equal(t->n_rows, 1);
 	assert_string_equal(t->rows[0].cells[3], "1500.00");
 	int64_t id = t->rows[0].id;
+	assert_int_equal(console_suspense_detail(&con, id, t), ASKUE_OK);
+	idle(&con);
+	assert_true(row_with(t, "0000000012,1500.00,2026-11-05,SB-1") >= 0);
+	assert_true(row_with(t, "check digit") >= 0);
 	assert_int_equal(console_suspense_check(&con, id, "12ab", "", "", D("2026-11-28"), who, sizeof who, &field),
 	                 ASKUE_ERR_INVALID);
 	assert_int_equal(field, 0);
