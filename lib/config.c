@@ -193,6 +193,12 @@ static const struct setting settings[] = {
 	S("utility", "address", utility_address, "г. Демо, ул. Примерная, д. 1",
 	  "the retailer's address on invoices"),
 	S("utility", "phone", utility_phone, "+7 000 000-00-00", "the retailer's phone on invoices"),
+	I("console", "idle_s", console_idle_s, "900", 0, 86400,
+	  "askue-console signs its user out after this many seconds without a key, back to "
+	  "the sign-in (0: never)"),
+	I("console", "busy_ms", console_busy_ms, "3000", 0, 600000,
+	  "how long an action of askue-console waits for another program's write lock "
+	  "before it says the ledger is busy"),
 };
 #define N_SETTINGS (sizeof settings / sizeof settings[0])
 

@@ -113,6 +113,9 @@ struct askue_config {
 	char utility_settlement_account[32];
 	char utility_address[ASKUE_ADDRESS_BYTES_MAX + 1];
 	char utility_phone[64];
+	/* [console] askue-console (docs/console.md) */
+	int64_t console_idle_s;
+	int64_t console_busy_ms;
 };
 
 /* The demonstration INN of the [utility] defaults: a configuration still

@@ -377,3 +377,14 @@ enum askue_err askue_user_signin(struct askue_ledger *l, const char *name, const
 	*out = u;
 	return ASKUE_OK;
 }
+
+enum askue_err askue_user_signout(struct askue_ledger *l, const char *name, const char *reason)
+{
+	enum askue_err err = askue_user_name_check(name);
+	if (err || (err = askue_ledger_begin(l)))
+		return err;
+	if (!(err = journal(l, ASKUE_EV_USER_SIGNED_OUT, name, NULL, reason)))
+		return askue_ledger_commit(l);
+	askue_ledger_rollback(l);
+	return err;
+}

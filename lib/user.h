@@ -37,6 +37,7 @@
 #define ASKUE_EV_USER_DISABLED "console_user_disabled"
 #define ASKUE_EV_USER_SIGNED_IN "console_signed_in"
 #define ASKUE_EV_USER_SIGNIN_FAILED "console_signin_failed"
+#define ASKUE_EV_USER_SIGNED_OUT "console_signed_out"
 
 enum askue_user_role {
 	ASKUE_USER_OPERATIONS,
@@ -107,5 +108,9 @@ ASKUE_MUST enum askue_err askue_user_each(struct askue_ledger *l,
 ASKUE_MUST enum askue_err askue_user_signin(struct askue_ledger *l, const char *name,
                                             const char *password, int64_t now,
                                             struct askue_user *out);
+
+/* Journal the end of a console session (reason: "quit", "idle" ...). */
+ASKUE_MUST enum askue_err askue_user_signout(struct askue_ledger *l, const char *name,
+                                             const char *reason);
 
 #endif

@@ -53,6 +53,8 @@ struct app {
 	char status[600];
 	int status_err;
 	int quit;
+	int idle_out;     /* signed out for want of a key */
+	int64_t last_key; /* monotonic s */
 	char user_line[200];
 };
 
@@ -72,6 +74,22 @@ static void say(struct app *a, int error, const char *fmt, ...)
 static struct screen *top(struct app *a)
 {
 	return &a->st[a->depth - 1];
+}
+
+static int64_t monotonic_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+/* Signed in and no key for [console] idle_s: time to sign out. */
+static int idle_expired(struct app *a)
+{
+	int64_t idle_s = a->c->cfg.console_idle_s;
+	if (a->c->signed_in && idle_s && monotonic_s() - a->last_key >= idle_s)
+		a->idle_out = 1;
+	return a->idle_out;
 }
 
 /* ---- drawing ---- */
@@ -101,10 +119,11 @@ static int run_form(struct app *a, struct form *f)
 		term_refresh(1);
 		struct term_key k;
 		if (!term_key(&k, APP_TICK_MS)) {
-			if (*a->stop)
+			if (*a->stop || idle_expired(a))
 				return 0;
 			continue;
 		}
+		a->last_key = monotonic_s();
 		if (k.is_key && k.ch == KEY_RESIZE)
 			continue;
 		enum form_key fk;
@@ -125,10 +144,11 @@ static int confirm(struct app *a, const char *question)
 		term_refresh(0);
 		struct term_key k;
 		if (!term_key(&k, APP_TICK_MS)) {
-			if (*a->stop)
+			if (*a->stop || idle_expired(a))
 				return 0;
 			continue;
 		}
+		a->last_key = monotonic_s();
 		if (!k.is_key && (k.ch == 'y' || k.ch == 'Y'))
 			return 1;
 		if (!k.is_key && (k.ch == 'n' || k.ch == 'N' || k.ch == 27))
@@ -626,13 +646,6 @@ static int sign_in(struct app *a)
 	}
 }
 
-static int64_t monotonic_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec;
-}
-
 /* The tick: an idle work queue is read again. */
 static void on_tick(struct app *a, int64_t *last)
 {
@@ -646,17 +659,44 @@ static void on_tick(struct app *a, int64_t *last)
 static void loop(struct app *a)
 {
 	int64_t last = monotonic_s();
-	while (!a->quit && !*a->stop) {
+	a->last_key = last;
+	while (!a->quit && !*a->stop && !idle_expired(a)) {
 		draw(a);
 		term_refresh(0);
 		struct term_key k;
 		if (term_key(&k, APP_TICK_MS)) {
+			a->last_key = last = monotonic_s();
 			dispatch(a, &k);
-			last = monotonic_s();
 		} else {
 			on_tick(a, &last);
 		}
 	}
+}
+
+/* One user's session: sign in, the screens, sign out. 1 when it ended
+ * for want of a key (the sign-in comes back), 0 to end the console. */
+static int session(struct app *a)
+{
+	a->depth = 1;
+	a->st[0].id = SCR_MENU;
+	a->idle_out = 0;
+	if (!sign_in(a))
+		return 0;
+	struct console *c = a->c;
+	snprintf(a->user_line, sizeof a->user_line, " %s (%s) ", c->user.name,
+	         askue_user_role_name(c->user.role));
+	if (fill_menu(a, a->st[0].t))
+		say(a, 1, "%s", askue_err_msg());
+	else
+		say(a, 0, "signed in as %s", c->user.name);
+	loop(a);
+	int idle = a->idle_out && !*a->stop;
+	a->user_line[0] = 0;
+	if (console_signout(c, idle ? "idle" : *a->stop ? "signal" : "quit"))
+		say(a, 1, "%s", askue_err_msg());
+	else if (idle)
+		say(a, 0, "signed out after %lld s without a key", (long long)c->cfg.console_idle_s);
+	return idle;
 }
 
 int app_run(struct console *c, volatile int *stop)
@@ -675,17 +715,8 @@ int app_run(struct console *c, volatile int *stop)
 	if (!rc && term_open())
 		rc = 74;
 	if (!rc) {
-		a->depth = 1;
-		a->st[0].id = SCR_MENU;
-		if (sign_in(a)) {
-			snprintf(a->user_line, sizeof a->user_line, " %s (%s) ", c->user.name,
-			         askue_user_role_name(c->user.role));
-			if (fill_menu(a, a->st[0].t))
-				say(a, 1, "%s", askue_err_msg());
-			else
-				say(a, 0, "signed in as %s", c->user.name);
-			loop(a);
-		}
+		while (session(a))
+			;
 		term_close();
 	}
 	for (int i = 0; i < APP_DEPTH_MAX; i++)

@@ -25,9 +25,8 @@ static enum askue_err open_ledger(struct console *c, const char *actor)
 {
 	askue_ledger_close(c->ledger);
 	c->ledger = NULL;
-	int64_t busy = c->cfg.ledger_busy_timeout_ms;
-	if (busy > CONSOLE_BUSY_MS)
-		busy = CONSOLE_BUSY_MS;
+	/* A person at a screen should not wait the jobs' 30 s for a lock. */
+	int64_t busy = c->cfg.console_busy_ms;
 	return console_busy(askue_ledger_open(c->cfg.ledger_path, busy, actor, &c->ledger));
 }
 
@@ -74,6 +73,21 @@ enum askue_err console_signin(struct console *c, const char *name, const char *p
 	c->signed_in = 1;
 	*field = -1;
 	return ASKUE_OK;
+}
+
+enum askue_err console_signout(struct console *c, const char *reason)
+{
+	if (!c->signed_in)
+		return ASKUE_OK;
+	c->signed_in = 0;
+	enum askue_err err = console_busy(askue_user_signout(c->ledger, c->user.name, reason));
+	char msg[300];
+	snprintf(msg, sizeof msg, "%s", err ? askue_err_msg() : "");
+	memset(&c->user, 0, sizeof c->user);
+	enum askue_err reopen = open_ledger(c, "console");
+	if (reopen)
+		return reopen;
+	return err ? askue_err_set(err, "sign-out not journaled: %s", msg) : ASKUE_OK;
 }
 
 int console_may(const struct console *c, enum askue_user_action a)

@@ -11,8 +11,8 @@
  * the explained invoice are taken from `askue --json ...` / `askue invoice
  * show` run beside the console (runner.c), so there is one implementation.
  *
- * The ledger is held with a short busy timeout and no transaction between
- * keys: every action is one transaction of lib/, committed before the
+ * The ledger is held with a short busy timeout ([console] busy_ms) and no
+ * transaction between keys: every action is one transaction of lib/, committed before the
  * console waits again; a ledger busy with a job says so on the status line.
  */
 #ifndef ASKUE_TUI_CONSOLE_H
@@ -25,9 +25,6 @@
 #include "table.h"
 #include "user.h"
 
-/* How long an action waits for a job's write lock before it tells the
- * person the ledger is busy: a person at a screen should not wait 30 s. */
-#define CONSOLE_BUSY_MS 3000
 /* Rows of a subscriber search: more than a screen pages through easily;
  * a fragment that matches more should be longer. */
 #define CONSOLE_FIND_ROWS_MAX 500
@@ -55,6 +52,9 @@ void console_close(struct console *c);
  * journal's actor. *field gets the form field at fault (0 name, 1 password). */
 ASKUE_MUST enum askue_err console_signin(struct console *c, const char *name,
                                          const char *password, int *field);
+/* End the session (journaled console_signed_out with reason); the ledger
+ * is the console's again, nobody signed in. */
+ASKUE_MUST enum askue_err console_signout(struct console *c, const char *reason);
 /* May the signed-in user do a? (for menus; the actions check again). */
 int console_may(const struct console *c, enum askue_user_action a);
 

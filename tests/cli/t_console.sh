@@ -270,3 +270,20 @@ test_console_long_list_pages() {
 	keys Home && wait_screen " 1-36 of 60 " || return 1
 	console_quit
 }
+
+test_console_idle_sign_out() {
+	trap console_stop EXIT
+	console_ledger || return 1
+	printf '[console]\nidle_s = 2\n' >>"$ASKUE_HOME/askue.conf"
+	console_start && sign_in ops || return 1
+	keys 2 && wait_screen "silent" || return 1
+	# No key for 2 s: back to the sign-in, the alert queue gone from view.
+	wait_screen "signed out after 2 s without a key" || return 1
+	seen "Sign in" && ! seen "silent" || fail "the screen after the sign-out" || return 1
+	sign_in acc || return 1
+	keys q && wait_for 10 test -s "$T_TMP/console.rc" || fail "q did not end it" || return 1
+	console_stop
+	ok askue --json events --type console_signed_out || return 1
+	jqeq '[.[] | .subject + ":" + .details.reason] | join(",")' "ops:idle,acc:quit" || return 1
+	jqeq '.[0].operator' ops
+}
