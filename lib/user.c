@@ -196,7 +196,7 @@ enum askue_err askue_user_passwd(struct askue_ledger *l, const char *name, const
 
 enum askue_err askue_user_disable(struct askue_ledger *l, const char *name)
 {
-	struct askue_user u;
+	struct askue_user u = {0};
 	enum askue_err err = askue_user_get(l, name, &u);
 	if (err || u.disabled)
 		return err;
@@ -335,7 +335,7 @@ enum askue_err askue_user_signin(struct askue_ledger *l, const char *name, const
 {
 	static const char wrong[] = "wrong user name or password";
 	char hash[ASKUE_USER_HASH_BUF];
-	struct askue_user u;
+	struct askue_user u = {0};
 	if (sodium_init() < 0)
 		return askue_err_set(ASKUE_ERR_IO, "user: libsodium failed to start");
 	if (askue_user_name_check(name)) {

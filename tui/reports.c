@@ -196,7 +196,7 @@ static enum askue_err pager(struct console *c, struct table *t, const char *titl
 {
 	static const char *const heads[] = {""};
 	static const int widths[] = {0};
-	char *text;
+	char *text = NULL;
 	enum askue_err err = console_run_askue(c, 0, args, &text);
 	if (err)
 		return err;
@@ -228,7 +228,7 @@ enum askue_err console_tariff(struct console *c, const char *name, struct table 
 	if ((err = pager(c, t, title, args)))
 		return err;
 	const char *bands[] = {"tariff", "band", name, NULL};
-	char *text;
+	char *text = NULL;
 	if (console_run_askue(c, 0, bands, &text) == ASKUE_OK) {
 		if (!(err = table_addf(t, ROW_NOTE, 0, NULL, "%s", "")))
 			err = text_rows(t, text);
@@ -293,7 +293,7 @@ static char *jnum(const cJSON *o, const char *key, char *buf, size_t size)
 /* Parse `askue --json args` into *out (caller deletes). */
 static enum askue_err run_json(struct console *c, const char *const *args, cJSON **out)
 {
-	char *text;
+	char *text = NULL;
 	enum askue_err err = console_run_askue(c, 1, args, &text);
 	if (err)
 		return err;

@@ -413,13 +413,11 @@ static enum askue_err json_text(const cJSON *v, char **out)
 		cJSON_ArrayForEach(m, v) n += strlen(m->valuestring) + 2;
 		if (!(*out = cJSON_malloc(n)))
 			return askue_err_set(ASKUE_ERR_NOMEM, "out of memory");
-		**out = 0;
-		cJSON_ArrayForEach(m, v)
-		{
-			if (**out)
-				strcat(*out, ", ");
-			strcat(*out, m->valuestring);
-		}
+		size_t used = 0;
+		cJSON_ArrayForEach(m, v) /* n counted every piece: each fits */
+			used += (size_t)snprintf(*out + used, n - used, "%s%s", used ? ", " : "",
+			                         m->valuestring);
+		(*out)[used] = 0;
 		return ASKUE_OK;
 	}
 	const char *plain = cJSON_IsNull(v) ? "-" : cJSON_IsString(v) ? v->valuestring : NULL;
