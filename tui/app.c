@@ -138,7 +138,7 @@ static int run_form(struct app *a, struct form *f)
 
 static int confirm(struct app *a, const char *question)
 {
-	say(a, 0, "%s  (y/n)", question);
+	say(a, 0, "y/n? %s", question); /* the answer first: a long question is cut */
 	for (;;) {
 		draw(a);
 		term_refresh(0);
@@ -690,6 +690,8 @@ static int session(struct app *a)
 	else
 		say(a, 0, "signed in as %s", c->user.name);
 	loop(a);
+	for (int i = 0; i < APP_DEPTH_MAX; i++) /* nothing of it left for the next user */
+		table_clear(a->st[i].t);
 	int idle = a->idle_out && !*a->stop;
 	a->user_line[0] = 0;
 	if (console_signout(c, idle ? "idle" : *a->stop ? "signal" : "quit"))

@@ -160,7 +160,7 @@ test_console_operations_and_accounting() {
 	# What was typed stays: the amount field still empty, the account to fix.
 	keys C-u && text "$ACC2" && keys Enter && text "abc" && keys Enter Enter || return 1
 	wait_screen "amount: " || return 1
-	keys C-u Enter Enter && wait_screen "Post suspense 1 to $ACC2 Иванова Анна" || return 1
+	keys C-u Enter Enter && wait_screen "y/n? Post suspense 1 to $ACC2 Иванова Анна" || return 1
 	keys y && wait_screen "suspense 1 posted to account $ACC2" || return 1
 	wait_screen "nothing waits in suspense" || return 1
 	# Debtors on 2026-12-31: the October invoice (due 2026-11-10) is 51 days
