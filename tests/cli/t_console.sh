@@ -287,3 +287,27 @@ test_console_idle_sign_out() {
 	jqeq '[.[] | .subject + ":" + .details.reason] | join(",")' "ops:idle,acc:quit" || return 1
 	jqeq '.[0].operator' ops
 }
+
+test_user_add_on_a_terminal_asks_twice_without_echo() {
+	trap console_stop EXIT
+	TMUX_SOCK="$T_TMP/tmux.sock"
+	tmux -S "$TMUX_SOCK" -f /dev/null new-session -d -x 100 -y 10 \
+		"'$ASKUE_BUILD/askue' user add petrov --role tariff; echo rc=\$?; sleep 30" || return 1
+	wait_screen "New password:" || return 1
+	text secret-horse && keys Enter && wait_screen "Again:" || return 1
+	text secret-horsf && keys Enter && wait_screen "the two entries differ" || return 1
+	wait_screen "rc=65" || return 1
+	seen "secret-hors" && { fail "the password was echoed"; return 1; }
+	eq 0 "$(sql "SELECT count(*) FROM console_user")" "users after a mismatch" || return 1
+	console_stop
+	TMUX_SOCK="$T_TMP/tmux.sock"
+	tmux -S "$TMUX_SOCK" -f /dev/null new-session -d -x 100 -y 10 \
+		"'$ASKUE_BUILD/askue' user add petrov --role tariff; echo rc=\$?; sleep 30" || return 1
+	wait_screen "New password:" && text secret-horse && keys Enter && wait_screen "Again:" ||
+		return 1
+	text secret-horse && keys Enter && wait_screen "user petrov added" && wait_screen "rc=0" ||
+		return 1
+	seen "secret-hors" && { fail "the password was echoed"; return 1; }
+	console_stop
+	ok askue --json user list && jqeq '.[0].name' petrov
+}
