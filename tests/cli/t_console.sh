@@ -76,6 +76,8 @@ console_ledger() {
 		echo "status_wait_ms = 0"
 		echo "[billing]"
 		echo "rules_dir = $ASKUE_SRC/deploy/rules"
+		echo "[influx]"
+		echo "url = http://127.0.0.1:1"
 	} >"$ASKUE_HOME/askue.conf"
 	ACC1=$(askue subscriber add --name "Семёнов Пётр Ильич" \
 		--address "г. Тверь, ул. Ленина, д. 5, кв. 12, вход со двора, код домофона 12К, за аптекой «Здоровье», третий подъезд слева от арки, очень длинный адрес" \
@@ -148,6 +150,14 @@ test_console_operations_and_accounting() {
 		fail "no redraw after the resize"
 		return 1
 	}
+	# Completeness reads InfluxDB: none here, and the status line says so.
+	tmux -S "$TMUX_SOCK" resize-window -x 160 -y 40 || return 1
+	keys q && wait_screen "Data completeness report" || return 1
+	keys 7 && wait_screen "date (YYYY-MM-DD, empty: today)" || return 1
+	text 2026-11-27 && keys Enter || return 1
+	wait_screen "askue: report completeness: readings of the day: influx: http://127.0.0.1:1" ||
+		return 1
+	keys Escape && wait_screen "1-7 choose" || return 1
 	console_quit || return 1
 
 	# Accounting: the suspense row, a mistyped account refused, then posted.
