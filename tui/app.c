@@ -327,10 +327,12 @@ static int act_card(struct app *a, struct screen *s)
 static int act_invoice(struct app *a, struct screen *s)
 {
 	const struct table_row *r = table_selected(s->t);
-	if (!r || !r->key[0]) /* only the invoices of a card have a key */
-		say(a, 1, "choose an invoice (under Invoices) to see it explained");
-	else
+	if (r && r->key[0]) /* only the invoices of a card have a key */
 		push(a, SCR_INVOICE, r->key, NULL, 0);
+	else if (r && r->id) /* and only its alerts an id */
+		push(a, SCR_ALERT, NULL, NULL, r->id);
+	else
+		say(a, 1, "choose an invoice to see it explained, or an alert to see it whole");
 	return H_NONE;
 }
 
@@ -527,7 +529,7 @@ static const struct binding bindings[] = {
 	{SCR_MENU, ENTER, "Enter open", ASKUE_ACT_CARD, act_menu},
 	{SCR_FIND, ENTER, "Enter card", ASKUE_ACT_CARD, act_card},
 	{SCR_DEBTORS, ENTER, "Enter card", ASKUE_ACT_CARD, act_card},
-	{SCR_CARD, ENTER, "Enter invoice explained", ASKUE_ACT_CARD, act_invoice},
+	{SCR_CARD, ENTER, "Enter invoice explained / alert", ASKUE_ACT_CARD, act_invoice},
 	{SCR_COMPLETENESS, ENTER, "Enter card", ASKUE_ACT_CARD, act_card},
 	{SCR_TARIFFS, ENTER, "Enter price history", ASKUE_ACT_TARIFFS, act_tariff},
 	{SCR_ALERTS, ENTER, "Enter details", ASKUE_ACT_ALERTS, act_detail},

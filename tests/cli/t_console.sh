@@ -129,8 +129,11 @@ test_console_operations_and_accounting() {
 	}
 	# The long address is cut by display width: one line, ending in "…".
 	screen | grep -q "^address .*…$" || fail "the address is not cut with …" || return 1
-	# The invoice explained (the last plain row is the alert; up once: the invoice).
-	keys End Up Enter && wait_screen "Invoice 2026-10-1 explained" || return 1
+	# The last row is the meter's alert: Enter shows it whole.
+	keys End Enter && wait_screen "Alert 1: silent M1" || return 1
+	keys q && wait_screen "Card 0000000013" || return 1
+	# Up once from the alert (past the headings): the invoice, explained.
+	keys Up Enter && wait_screen "Invoice 2026-10-1 explained" || return 1
 	wait_screen "total to pay (negative: credit)                     1234.56 RUB" || return 1
 	keys q q q && wait_screen "Alert queue" || return 1
 
