@@ -374,6 +374,7 @@ struct one_field {
 	const char *initial;
 	enum askue_err (*fn)(struct console *c, int64_t id, const char *text, int *field);
 	const char *done; /* "alert %lld assigned" */
+	const char *ask;  /* a question before a step that cannot be undone, NULL = none */
 };
 
 static int one_field_action(struct app *a, struct screen *s, const struct one_field *x)
@@ -389,6 +390,13 @@ static int one_field_action(struct app *a, struct screen *s, const struct one_fi
 	form_add(&f, x->label, x->max_bytes, 0, x->initial);
 	while (run_form(a, &f)) {
 		int field;
+		char q[160];
+		snprintf(q, sizeof q, x->ask ? x->ask : "", (long long)id);
+		/* An empty field is refused by the action at once, unasked. */
+		if (x->ask && *form_text(&f, 0) && !confirm(a, q)) {
+			say(a, 0, "nothing done");
+			continue;
+		}
 		if (!x->fn(a->c, id, form_text(&f, 0), &field)) {
 			say(a, 0, x->done, (long long)id);
 			return H_RELOAD;
@@ -406,7 +414,7 @@ static int act_alert_assign(struct app *a, struct screen *s)
 {
 	const struct one_field x = {"an alert", "Assign alert %lld", "to whom",
 	                            ASKUE_SHORT_TEXT_BYTES_MAX, a->c->user.name,
-	                            console_alert_assign, "alert %lld assigned"};
+	                            console_alert_assign, "alert %lld assigned", NULL};
 	return one_field_action(a, s, &x);
 }
 
@@ -415,7 +423,8 @@ static int act_alert_resolve(struct app *a, struct screen *s)
 	const struct one_field x = {"an alert", "Resolve alert %lld",
 	                            "outcome (what was found and done)",
 	                            ASKUE_ALERT_OUTCOME_BYTES_MAX, NULL, console_alert_resolve,
-	                            "alert %lld resolved"};
+	                            "alert %lld resolved",
+	                            "Resolve alert %lld? A resolved alert is final"};
 	return one_field_action(a, s, &x);
 }
 
@@ -423,7 +432,8 @@ static int act_suspense_reject(struct app *a, struct screen *s)
 {
 	const struct one_field x = {"a payment in suspense", "Reject payment %lld (back to the bank)",
 	                            "reason", ASKUE_PAYMENT_REASON_BYTES_MAX, NULL,
-	                            console_suspense_reject, "suspense %lld rejected"};
+	                            console_suspense_reject, "suspense %lld rejected",
+	                            "Return payment %lld to the bank? It cannot be posted after"};
 	return one_field_action(a, s, &x);
 }
 

@@ -145,7 +145,10 @@ test_console_operations_and_accounting() {
 	keys r && wait_screen "Resolve alert" || return 1
 	keys Enter && wait_screen "outcome: must not be empty" || return 1
 	text "Модем заменён, данные идут" && keys Enter || return 1
-	wait_screen "resolved" || return 1
+	wait_screen "y/n? Resolve alert 1? A resolved alert is final" || return 1
+	keys n && wait_screen "nothing done" || return 1
+	keys Enter && wait_screen "y/n? Resolve alert 1?" && keys y || return 1
+	wait_screen "alert 1 resolved" || return 1
 	# A resize redraws the whole screen at the new size.
 	tmux -S "$TMUX_SOCK" resize-window -x 80 -y 24 || return 1
 	wait_for 10 sh -c "tmux -S '$TMUX_SOCK' capture-pane -p | sed -n 23p | grep -q '^Enter details   a assign'" || {
