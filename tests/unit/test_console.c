@@ -214,11 +214,12 @@ static int setup(void **state)
 	char csv[700];
 	snprintf(csv, sizeof csv, "%s/reestr.csv", dir);
 	f = fopen(csv, "w");
-	fprintf(f, "account,amount,date,ref\n0000000012,1500.00,2026-11-05,SB-1\n");
+	fprintf(f, "account,amount,date,ref\n0000000012,1500.00,2026-11-05,SB-1\n"
+	           "0000000020,50.00,2026-11-06,SB-2\n");
 	fclose(f);
 	struct askue_import_report rep = {0};
 	if (askue_payments_import(l, csv, D("2026-11-28"), &rep) ||
-	    rep.count[ASKUE_IMPORT_SUSPENDED] != 1)
+	    rep.count[ASKUE_IMPORT_SUSPENDED] != 2)
 		return -1;
 	if (askue_user_add(l, "ops", ASKUE_USER_OPERATIONS, "pass-word-1") ||
 	    askue_user_add(l, "acc", ASKUE_USER_ACCOUNTING, "pass-word-1") ||
@@ -357,7 +358,7 @@ static void test_suspense(void **state)
 	sign("acc");
 	assert_int_equal(console_suspense(&con, t), ASKUE_OK);
 	idle(&con);
-	assert_int_equal(t->n_rows, 1);
+	assert_int_equal(t->n_rows, 2);
 	assert_string_equal(t->rows[0].cells[3], "1500.00");
 	int64_t id = t->rows[0].id;
 	assert_int_equal(console_suspense_detail(&con, id, t), ASKUE_OK);
@@ -398,6 +399,30 @@ static void test_suspense(void **state)
 	assert_true(row_with(t, "1500.00 rub not yet used") >= 0);
 	assert_true(row_with(t, "1500.00 rub, ref SB-1") >= 0);
 	table_free(t);
+}
+
+static void test_suspense_reject(void **state)
+{
+	(void)state;
+	int field;
+	sign("ops");
+	int64_t id = q(&con, "SELECT id FROM payment_suspense WHERE ref = 'SB-2'");
+	assert_int_equal(console_suspense_reject(&con, id, "returned", &field), ASKUE_ERR_CONFLICT);
+	assert_string_equal(askue_err_msg(), "ops (role operations) may not reject payments");
+	sign("acc");
+	assert_int_equal(console_suspense_reject(&con, id, "", &field), ASKUE_ERR_INVALID);
+	assert_int_equal(field, 0);
+	assert_non_null(strstr(askue_err_msg(), "reason"));
+	assert_int_equal(console_suspense_reject(&con, id, "возврат в банк: счёт закрыт", &field),
+	                 ASKUE_OK);
+	assert_int_equal(q(&con, "SELECT count(*) FROM payment_suspense WHERE ref = 'SB-2'"
+	                         " AND status = 'rejected'"),
+	                 1);
+	assert_int_equal(q(&con, "SELECT count(*) FROM event WHERE type = 'payment_rejected'"
+	                         " AND operator = 'acc'"),
+	                 1);
+	assert_int_equal(console_suspense_reject(&con, id, "again", &field), ASKUE_ERR_CONFLICT);
+	idle(&con);
 }
 
 static void test_busy_ledger(void **state)
@@ -464,6 +489,7 @@ int main(void)
 		cmocka_unit_test(test_find_and_card),
 		cmocka_unit_test(test_alert_actions_and_roles),
 		cmocka_unit_test(test_suspense),
+		cmocka_unit_test(test_suspense_reject),
 		cmocka_unit_test(test_busy_ledger),
 		cmocka_unit_test(test_signout),
 		cmocka_unit_test(test_dates),
