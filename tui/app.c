@@ -61,7 +61,8 @@ struct app {
 /* Handler results. */
 enum { H_NONE = 0, H_RELOAD = 1 };
 
-static void say(struct app *a, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(struct app *a, int error, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 static void say(struct app *a, int error, const char *fmt, ...)
 {
 	va_list ap;

@@ -296,7 +296,8 @@ void term_form(const struct form *f)
 		if (i == f->focus)
 			cy = y, cx = c;
 	}
-	term_text(y0 + h - 1, 2, "Enter: next field / done   Tab: next   Esc: cancel   ^U: erase field", 0);
+	term_text(y0 + h - 1, 2,
+	          "Enter: next field / done   Tab: next   Esc: cancel   ^U: erase field", 0);
 	move(cy, cx);
 }
 

@@ -115,8 +115,9 @@ static int card_installation(const struct askue_installation *in, void *arg)
 	askue_registers_format(&in->in, regs, sizeof regs);
 	m->n++;
 	m->err = table_addf(m->t, ROW_PLAIN, 0, NULL, "%s\t%s, %d zone(s); %s %s%s%s; in at %s kWh",
-	                    in->serial, mt.model, mt.zones, in->has_removed ? "was installed" : "installed",
-	                    from, in->has_removed ? " until " : "", in->has_removed ? to : "", regs);
+	                    in->serial, mt.model, mt.zones,
+	                    in->has_removed ? "was installed" : "installed", from,
+	                    in->has_removed ? " until " : "", in->has_removed ? to : "", regs);
 	return m->err != ASKUE_OK;
 }
 

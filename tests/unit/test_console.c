@@ -343,6 +343,12 @@ static void test_alert_actions_and_roles(void **state)
 	table_free(t);
 }
 
+/* The suspense form with the account only; who of 800 bytes. */
+static enum askue_err check_acc(int64_t id, const char *account, char *who, int *field)
+{
+	return console_suspense_check(&con, id, account, "", "", D("2026-11-28"), who, 800, field);
+}
+
 static void test_suspense(void **state)
 {
 	(void)state;
@@ -365,14 +371,14 @@ static void test_suspense(void **state)
 	idle(&con);
 	assert_true(row_with(t, "0000000012,1500.00,2026-11-05,SB-1") >= 0);
 	assert_true(row_with(t, "check digit") >= 0);
-	assert_int_equal(console_suspense_check(&con, id, "12ab", "", "", D("2026-11-28"), who, sizeof who, &field),
+	assert_int_equal(check_acc(id, "12ab", who, &field),
 	                 ASKUE_ERR_INVALID);
 	assert_int_equal(field, 0);
-	assert_int_equal(console_suspense_check(&con, id, "0000000012", "", "", D("2026-11-28"), who, sizeof who, &field),
+	assert_int_equal(check_acc(id, "0000000012", who, &field),
 	                 ASKUE_ERR_INVALID);
 	assert_non_null(strstr(askue_err_msg(), "check digit"));
 	assert_int_equal(field, 0);
-	assert_int_equal(console_suspense_check(&con, id, acc2, "", "", D("2026-11-28"), who, sizeof who, &field), ASKUE_OK);
+	assert_int_equal(check_acc(id, acc2, who, &field), ASKUE_OK);
 	assert_non_null(strstr(who, "Иванова Анна"));
 	assert_int_equal(console_suspense_assign(&con, id, acc2, "12,3,4", "", D("2026-11-28"), &field),
 	                 ASKUE_ERR_INVALID);
@@ -389,7 +395,7 @@ static void test_suspense(void **state)
 	assert_int_equal(q(&con, "SELECT count(*) FROM event WHERE type = 'payment_assigned'"
 	                         " AND operator = 'acc'"),
 	                 1);
-	assert_int_equal(console_suspense_check(&con, id, acc2, "", "", D("2026-11-28"), who, sizeof who, &field),
+	assert_int_equal(check_acc(id, acc2, who, &field),
 	                 ASKUE_ERR_CONFLICT);
 	assert_non_null(strstr(askue_err_msg(), "assigned already"));
 	/* The card shows the credit: 1500.00 paid, nothing charged. */
