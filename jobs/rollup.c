@@ -8,6 +8,9 @@
  *          (meter_day of D-1, else the newest earlier row),
  *   write  meter_day (the day's rows replaced), the `daily` points, the
  *          rollup_day row, and the one journal event of the day.
+ * On the way it sums each meter's register increments per half-hour into
+ * its substation's, its district's and the utility's buckets: the `load`
+ * measurement (docs/rollup.md), the history of `askue job forecast`.
  */
 #include "rollup.h"
 
@@ -16,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "forecast.h"
 #include "influx.h"
 #include "journal.h"
 #include "lineproto.h"
@@ -27,6 +31,8 @@
 #define BATCH_BYTES_MAX (2 * 1024 * 1024)
 #define TAGS_BYTES_MAX 1024    /* the escaped tags of one point */
 #define WRITER_THREADS 2       /* two POSTs at a time: InfluxDB parses each on one core */
+#define LOAD_SLOTS_MAX 50      /* half-hours of a local day: 46..50 across a DST change */
+#define LOAD_GROUPS_MAX 100000 /* substations + districts + 1: far above any utility's */
 
 struct mrec {
 	char serial[ASKUE_SERIAL_BYTES_MAX + 1];
@@ -38,6 +44,16 @@ struct mrec {
 	struct askue_rollup_regs end;
 	int has_prev;                /* the last reading before the day */
 	struct askue_rollup_regs prev;
+	int32_t group[2];            /* load: substation, district (index into groups; -1 none) */
+	int64_t load_ts, load_wh;    /* load: the meter's previous 1.8.0 reading of the day */
+	uint64_t load_slots;         /* load: the half-hours it contributed to (bit k) */
+};
+
+/* A `load` series of the day: a substation, a district, or the utility. */
+struct lgroup {
+	char *tags; /* "level=..,name=..": escaped, malloc'ed */
+	int64_t wh[LOAD_SLOTS_MAX];
+	int32_t meters[LOAD_SLOTS_MAX];
 };
 
 struct run {
@@ -56,6 +72,11 @@ struct run {
 	size_t batch_len, batch_points;
 	struct askue_influx *ix;          /* the query's */
 	struct askue_influx_writer *w;    /* the daily points' (NULL: --dry-run) */
+	struct askue_strmap *gindex; /* "level\x1fname" -> index into g */
+	struct lgroup *g;
+	size_t ng, gcap;
+	int slots;                   /* half-hours of the day */
+	int64_t load_points, load_backwards;
 	double query_s, write_s; /* time spent in InfluxDB's query and writes */
 	double phase_s[3];        /* installations; readings + previous day; writing */
 };
@@ -73,6 +94,10 @@ static void run_free(struct run *r)
 		free(r->m[i].tags);
 	free(r->m);
 	free(r->batch);
+	for (size_t i = 0; i < r->ng; i++)
+		free(r->g[i].tags);
+	free(r->g);
+	askue_strmap_free(r->gindex);
 	askue_strmap_free(r->index);
 	askue_influx_close(r->ix);
 }
@@ -100,6 +125,7 @@ static enum askue_err rec_of(struct run *r, const char *serial, int create, stru
 	}
 	struct mrec *m = &r->m[r->n];
 	memset(m, 0, sizeof *m);
+	m->group[0] = m->group[1] = -1;
 	snprintf(m->serial, sizeof m->serial, "%s", serial);
 	m->capacity_wh = INT64_C(1000000000);
 	enum askue_err err = askue_strmap_put(r->index, serial, (int64_t)r->n);
@@ -122,6 +148,74 @@ static size_t add_tag(char *tags, size_t o, const char *key, const char *value)
 		return o; /* a value InfluxDB cannot hold as a tag: left out */
 	int w = snprintf(tags + o, TAGS_BYTES_MAX - o, ",%s=%s", key, esc);
 	return w > 0 && (size_t)w < TAGS_BYTES_MAX - o ? o + (size_t)w : o;
+}
+
+/* The index of the load group (level, name), created when new; -1 for an
+ * empty name or one InfluxDB cannot hold as a tag. */
+static enum askue_err group_of(struct run *r, const char *level, const char *name,
+                               int32_t *out)
+{
+	char key[2 * ASKUE_SHORT_TEXT_BYTES_MAX + 2], esc[4 * ASKUE_SHORT_TEXT_BYTES_MAX + 1];
+	int64_t i;
+	*out = -1;
+	snprintf(key, sizeof key, "%s\x1f%s", level, name);
+	if (askue_strmap_get(r->gindex, key, &i)) {
+		*out = (int32_t)i;
+		return ASKUE_OK;
+	}
+	size_t e = askue_lineproto_escape_tag(name, strlen(name), esc, sizeof esc);
+	if (!*name || e == (size_t)-1)
+		return ASKUE_OK;
+	if (r->ng == LOAD_GROUPS_MAX)
+		return askue_err_set(ASKUE_ERR_LIMIT, "rollup: more than %d load groups",
+		                     LOAD_GROUPS_MAX);
+	if (r->ng == r->gcap || !r->g) {
+		size_t cap = r->gcap ? r->gcap * 2 : 64;
+		struct lgroup *p = realloc(r->g, cap * sizeof *p);
+		if (!p)
+			return askue_err_set(ASKUE_ERR_NOMEM, "rollup: out of memory");
+		r->g = p;
+		r->gcap = cap;
+	}
+	struct lgroup *g = &r->g[r->ng];
+	memset(g, 0, sizeof *g);
+	size_t n = strlen(level) + e + 16;
+	if (!(g->tags = malloc(n)))
+		return askue_err_set(ASKUE_ERR_NOMEM, "rollup: out of memory");
+	snprintf(g->tags, n, "level=%s,name=%s", level, esc);
+	enum askue_err err = askue_strmap_put(r->gindex, key, (int64_t)r->ng);
+	if (err) {
+		free(g->tags);
+		return err;
+	}
+	*out = (int32_t)r->ng++;
+	return ASKUE_OK;
+}
+
+/* The register increment (t0, t1] of a meter into the half-hours of its
+ * groups and the utility's (group 0); a step that went backwards is left
+ * out (counted). */
+static void load_add(struct run *r, struct mrec *m, int64_t t0, int64_t wh0, int64_t t1,
+                     int64_t wh1)
+{
+	int64_t inc, part[LOAD_SLOTS_MAX] = {0};
+	if (askue_rollup_step(wh0, wh1, m->capacity_wh, &inc) == ASKUE_STEP_BACKWARDS) {
+		r->load_backwards++;
+		return;
+	}
+	int last, first = askue_load_spread(t0, t1, inc, r->start, r->slots, part, &last);
+	if (first < 0)
+		return;
+	int32_t gs[3] = {0, m->group[0], m->group[1]};
+	for (int k = first; k <= last; k++) {
+		int fresh = !(m->load_slots & (UINT64_C(1) << k));
+		m->load_slots |= UINT64_C(1) << k;
+		for (int j = 0; j < 3; j++)
+			if (gs[j] >= 0) {
+				r->g[gs[j]].wh[k] += part[k];
+				r->g[gs[j]].meters[k] += fresh;
+			}
+	}
 }
 
 /* The installations of day D: capacity and the tags of the daily point. */
@@ -162,6 +256,9 @@ static enum askue_err load_installed(struct run *r)
 		}
 		m->capacity_wh = sqlite3_column_int64(st, 1);
 		m->installed = 1;
+		if ((err = group_of(r, "substation", askue_column_text(st, 4), &m->group[0])) ||
+		    (err = group_of(r, "district", askue_column_text(st, 3), &m->group[1])))
+			break;
 	}
 	if (!err && rc != SQLITE_DONE)
 		err = askue_ledger_fail(r->ctx->l, rc, "rollup: installations");
@@ -213,6 +310,12 @@ static enum askue_err take_row(struct run *r, const cJSON *row)
 	enum askue_err err = rec_of(r, meter->valuestring, 1, &m);
 	if (err || !m)
 		return err;
+	if (m->load_ts && reg.ts > m->load_ts && (m->load_ts >= r->start || reg.ts > r->start))
+		load_add(r, m, m->load_ts, m->load_wh, reg.ts, reg.wh[0]);
+	if (!m->load_ts || reg.ts > m->load_ts) {
+		m->load_ts = reg.ts;
+		m->load_wh = reg.wh[0];
+	}
 	if (reg.ts >= r->end) {
 		m->has_end = 1;
 		m->end = reg;
@@ -408,6 +511,20 @@ static enum askue_err flush(struct run *r)
 	return err;
 }
 
+/* Append one line of line protocol to the batch, flushing a full one. */
+static enum askue_err put_line(struct run *r, const char *line, size_t len)
+{
+	if (r->batch_len + len > BATCH_BYTES_MAX || r->batch_points == BATCH_POINTS_MAX) {
+		enum askue_err err = flush(r);
+		if (err)
+			return err;
+	}
+	memcpy(r->batch + r->batch_len, line, len);
+	r->batch_len += len;
+	r->batch_points++;
+	return ASKUE_OK;
+}
+
 static enum askue_err daily_point(struct run *r, const struct mrec *m)
 {
 	struct askue_rollup_daily d = askue_rollup_daily(&m->day, m->has_prev ? &m->prev : NULL,
@@ -428,16 +545,50 @@ static enum askue_err daily_point(struct run *r, const struct mrec *m)
 			              (long long)c.wh[k]);
 	o += snprintf(line + o, sizeof line - (size_t)o, "estimated=%s,readings=%lldi %lld\n",
 	              estimated ? "true" : "false", (long long)m->day.readings, (long long)r->start);
-	if (r->batch_len + (size_t)o > BATCH_BYTES_MAX || r->batch_points == BATCH_POINTS_MAX) {
-		enum askue_err err = flush(r);
-		if (err)
-			return err;
-	}
-	memcpy(r->batch + r->batch_len, line, (size_t)o);
-	r->batch_len += (size_t)o;
-	r->batch_points++;
 	r->points++;
-	return ASKUE_OK;
+	return put_line(r, line, (size_t)o);
+}
+
+/* The increment from the meter's value at the start of the day (its last
+ * reading before D) to its first reading in D (or the one at midnight D+1)
+ * into the load: the part of the gap before midnight counts in D, as it
+ * does in the `daily` wh (docs/rollup.md). */
+static void load_first(struct run *r, struct mrec *m)
+{
+	const struct askue_rollup_regs *first = m->day.readings ? &m->day.first : &m->end;
+	if (m->has_prev && (m->prev.mask & 1u) && first->ts > r->start && first->ts > m->prev.ts)
+		load_add(r, m, m->prev.ts, m->prev.wh[0], first->ts, first->wh[0]);
+}
+
+/* Every half-hour of every group of the day (zeros too: a rerun rewrites
+ * each point), after the day's old `load` points are deleted (a group gone
+ * since leaves none behind). */
+static enum askue_err load_points(struct run *r)
+{
+	enum askue_err err = ASKUE_OK;
+	if (r->w) {
+		char q[160], *answer = NULL;
+		snprintf(q, sizeof q, "DELETE FROM \"load\" WHERE time >= %llds AND time < %llds",
+		         (long long)r->start, (long long)r->end);
+		err = askue_influx_query(r->ix, q, &answer);
+		free(answer);
+		if (err) {
+			askue_err_prefix("rollup %s: load: ", r->day_s);
+			return err;
+		}
+	}
+	for (size_t i = 0; i < r->ng && !err; i++)
+		for (int k = 0; k < r->slots && !err; k++) {
+			char line[TAGS_BYTES_MAX + 128];
+			int o = snprintf(line, sizeof line, "load,%s wh=%lldi,meters=%di %lld\n",
+			                 r->g[i].tags, (long long)r->g[i].wh[k], r->g[i].meters[k],
+			                 (long long)(r->start + (int64_t)k * 1800));
+			if (o > 0 && (size_t)o < sizeof line) {
+				r->load_points++;
+				err = put_line(r, line, (size_t)o);
+			}
+		}
+	return err;
 }
 
 /* A fingerprint of the day's last readings in meter_day: sums of the
@@ -532,8 +683,11 @@ static enum askue_err each_meter(struct run *r)
 			break;
 		if (m->day.readings && (err = store_day(r, m)))
 			break;
+		load_first(r, m);
 		err = daily_point(r, m);
 	}
+	if (!err)
+		err = load_points(r);
 	if (!err)
 		err = flush(r);
 	if (!err)
@@ -596,6 +750,9 @@ static void report_day(struct run *r, double seconds)
 	cJSON_AddNumberToObject(o, "estimated", (double)r->estimated);
 	cJSON_AddNumberToObject(o, "went_backwards", (double)r->backwards);
 	cJSON_AddNumberToObject(o, "rows_without_total", (double)r->rows_without_total);
+	cJSON_AddNumberToObject(o, "load_groups", (double)r->ng);
+	cJSON_AddNumberToObject(o, "load_points", (double)r->load_points);
+	cJSON_AddNumberToObject(o, "load_went_backwards", (double)r->load_backwards);
 	cJSON_AddNumberToObject(o, "seconds", (double)(int64_t)(seconds * 1000) / 1000.0);
 	cJSON_AddNumberToObject(o, "query_seconds", (double)(int64_t)(r->query_s * 1000) / 1000.0);
 	cJSON_AddNumberToObject(o, "write_seconds", (double)(int64_t)(r->write_s * 1000) / 1000.0);
@@ -633,6 +790,12 @@ static enum askue_err roll_day(struct job_ctx *ctx, struct askue_date day,
 		err = askue_err_set(ASKUE_ERR_NOMEM, "rollup: out of memory");
 	if (!err)
 		err = askue_strmap_new(meters_count(ctx->l), &r.index);
+	r.slots = (int)((r.end - r.start) / 1800);
+	if (r.slots > LOAD_SLOTS_MAX)
+		r.slots = LOAD_SLOTS_MAX;
+	int32_t all;
+	if (!err && !(err = askue_strmap_new(1024, &r.gindex)))
+		err = group_of(&r, "all", "all", &all); /* group 0 */
 	if (!err)
 		err = askue_influx_open(&ctx->cli->cfg, &r.ix);
 	double t1 = mono_s(), t2 = t1, t3 = t1;

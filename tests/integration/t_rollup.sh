@@ -185,3 +185,44 @@ test_rollup_streams_an_answer_of_many_chunks() {
 		"R3 meter_day" || return 1
 	eq 14403 "$(db "SELECT readings FROM meter_day WHERE serial='R1' AND day='2026-11-10'")" "R1 readings"
 }
+
+# The `load` measurement: each meter's register increments spread over the
+# half-hours of the day and summed per substation, district and utility.
+# (NAME is an InfluxQL keyword: the tag is quoted, "name".)
+load_of() {
+	influx_query "SELECT wh, meters FROM \"load\" WHERE level = '$1' AND \"name\" = '$2' AND time >= ${D0}s AND time < ${D1}s"
+}
+
+test_rollup_load_sums_per_group() {
+	ru_up
+	ok askue job rollup --date 2026-11-09 || return 1
+	ok askue --json job rollup --date 2026-11-10 || return 1
+	# groups: all, PS-1 (R1), North (R1), South (R2); 48 half-hours each
+	jqeq '.rollup_days[0].load_groups' 4 && jqeq '.rollup_days[0].load_points' 192 || return 1
+	# R1: 1,500 Wh from 09.11 20:00 to 01:00 (counted from midnight: 750 +
+	# 750 in slots 0, 1); 3,500 over 01:00-12:00 (22 slots, 159.09 each);
+	# 5,250 over 12:00-23:30 (23 slots); nothing in 23:30-24:00 (the next
+	# reading is at 02:00 on 11.11). Sum 10,250 = its daily wh.
+	OUT=$(load_of substation PS-1)
+	jqeq '.results[0].series[0].values | length' 48 || return 1
+	jqeq '.results[0].series[0].values | map(.[1]) | add' 10250 || return 1
+	jqeq '.results[0].series[0].values[0:3] | map("\(.[1])/\(.[2])") | join(" ")' "750/1 750/1 159/1" || return 1
+	jqeq '.results[0].series[0].values[47] | "\(.[1])/\(.[2])"' "0/0" || return 1
+	OUT=$(load_of district North)
+	jqeq '.results[0].series[0].values | map(.[1]) | add' 10250 || return 1
+	# R2: 4,500 over the whole day, 93.75 a half-hour, rounded cumulatively:
+	# 94, 94 (188 - 94), 93 (281 - 188) ...
+	OUT=$(load_of district South)
+	jqeq '.results[0].series[0].values | map(.[1]) | add' 4500 || return 1
+	jqeq '.results[0].series[0].values[0:3] | map(.[1]) | join(" ")' "94 94 93" || return 1
+	# the utility: 10,250 + 4,500 = 14,750 (X9 has one reading and nothing
+	# before it: no increment); slot 2 = 159 + 93; slot 47: R2 alone
+	OUT=$(load_of all all)
+	jqeq '.results[0].series[0].values | map(.[1]) | add' 14750 || return 1
+	jqeq '.results[0].series[0].values[2] | "\(.[1])/\(.[2])"' "252/2" || return 1
+	jqeq '.results[0].series[0].values[47][2]' 1 || return 1
+	# a rerun rewrites the same points, no more
+	load1=$(influx_query "SELECT * FROM \"load\"")
+	ok askue job rollup --date 2026-11-10 || return 1
+	eq "$load1" "$(influx_query "SELECT * FROM \"load\"")" "load after a rerun"
+}
