@@ -12,7 +12,10 @@ TMUX_SOCK=""
 # console_start: the console in a fresh tmux server of its own, 120x40;
 # its exit status and stderr (sanitizer reports) land in $T_TMP.
 console_start() {
-	TMUX_SOCK="$T_TMP/tmux.sock" # in the test's directory: nothing left behind
+	# In the test's directory (nothing left behind), a new one each time:
+	# the last server may still be going away from its socket.
+	TMUX_N=$((${TMUX_N:-0} + 1))
+	TMUX_SOCK="$T_TMP/tmux$TMUX_N.sock"
 	rm -f "$T_TMP/console.rc"
 	tmux -S "$TMUX_SOCK" -f /dev/null new-session -d -x 120 -y 40 \
 		"env LANG=C.UTF-8 LC_ALL=C.UTF-8 '$ASKUE_BUILD/askue-console' \
@@ -306,7 +309,7 @@ test_console_idle_sign_out() {
 
 test_user_add_on_a_terminal_asks_twice_without_echo() {
 	trap console_stop EXIT
-	TMUX_SOCK="$T_TMP/tmux.sock"
+	TMUX_SOCK="$T_TMP/tmux-a.sock"
 	tmux -S "$TMUX_SOCK" -f /dev/null new-session -d -x 100 -y 10 \
 		"'$ASKUE_BUILD/askue' user add petrov --role tariff; echo rc=\$?; sleep 30" || return 1
 	wait_screen "New password:" || return 1
@@ -316,7 +319,7 @@ test_user_add_on_a_terminal_asks_twice_without_echo() {
 	seen "secret-hors" && { fail "the password was echoed"; return 1; }
 	eq 0 "$(sql "SELECT count(*) FROM console_user")" "users after a mismatch" || return 1
 	console_stop
-	TMUX_SOCK="$T_TMP/tmux.sock"
+	TMUX_SOCK="$T_TMP/tmux-b.sock"
 	tmux -S "$TMUX_SOCK" -f /dev/null new-session -d -x 100 -y 10 \
 		"'$ASKUE_BUILD/askue' user add petrov --role tariff; echo rc=\$?; sleep 30" || return 1
 	wait_screen "New password:" && text secret-horse && keys Enter && wait_screen "Again:" ||
