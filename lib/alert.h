@@ -44,6 +44,13 @@
 #define ASKUE_ALERT_END_OF_LIFE "end_of_service_life"
 #define ASKUE_ALERT_WARRANTY_ENDING "warranty_ending"
 #define ASKUE_ALERT_FIELD_CHECK "field_check"
+/* `job anomalies` (lib/anomaly.h, docs/anomalies.md): one per meter and
+ * kind while the anomaly lasts. */
+#define ASKUE_ALERT_ANOMALY_BACKWARDS "anomaly_backwards" /* register went back */
+#define ASKUE_ALERT_ANOMALY_JUMP "anomaly_jump"           /* beyond the connection */
+#define ASKUE_ALERT_ANOMALY_STUCK "anomaly_stuck"         /* no growth, reporting */
+#define ASKUE_ALERT_ANOMALY_DROP "anomaly_drop"           /* fell, stays low: theft? */
+#define ASKUE_ALERT_ANOMALY_REVERSE "anomaly_reverse"     /* export at a household */
 
 #define ASKUE_ALERT_KIND_BYTES_MAX 64
 #define ASKUE_ALERT_SUBJECT_BYTES_MAX 128
