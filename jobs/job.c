@@ -18,6 +18,7 @@ static const struct job jobs[] = {
 	{"rollup", job_rollup, "daily: readings per meter and day -> meter_day, InfluxDB daily"},
 	{"penalties", job_penalties, "daily: overdue invoices, penalties (пени) through --date"},
 	{"payments", job_payments, "hourly: the bank registries of $ASKUE_HOME/payments/inbox"},
+	{"forecast", job_forecast, "daily: the next days' load and peaks per group -> InfluxDB forecast"},
 };
 #define N_JOBS (sizeof jobs / sizeof jobs[0])
 

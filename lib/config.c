@@ -199,6 +199,13 @@ static const struct setting settings[] = {
 	I("console", "busy_ms", console_busy_ms, "3000", 0, 600000,
 	  "how long an action of askue-console waits for another program's write lock "
 	  "before it says the ledger is busy"),
+	I("forecast", "history_days", forecast_history_days, "56", 14, 366,
+	  "days of the `load` history each group's forecast is fitted on (the last ones "
+	  "through the run's date)"),
+	I("forecast", "horizon_days", forecast_horizon_days, "7", 1, 14,
+	  "days ahead the forecast job writes, from the day after its date"),
+	I("forecast", "min_days", forecast_min_days, "14", 14, 366,
+	  "a group with fewer days of `load` history is reported, not forecast"),
 };
 #define N_SETTINGS (sizeof settings / sizeof settings[0])
 

@@ -116,6 +116,10 @@ struct askue_config {
 	/* [console] askue-console (docs/console.md) */
 	int64_t console_idle_s;
 	int64_t console_busy_ms;
+	/* [forecast] askue job forecast (docs/analysts.md) */
+	int64_t forecast_history_days;
+	int64_t forecast_horizon_days;
+	int64_t forecast_min_days;
 };
 
 /* The demonstration INN of the [utility] defaults: a configuration still

@@ -103,6 +103,7 @@ int cmd_job(struct askue_cli *, int, char **);
 int cmd_meter_check(struct askue_cli *, int, char **);
 int cmd_reading_add(struct askue_cli *, int, char **);
 int cmd_reading_list(struct askue_cli *, int, char **);
+int cmd_forecast_show(struct askue_cli *cli, int argc, char **argv);
 int cmd_report_completeness(struct askue_cli *, int, char **);
 int cmd_pay(struct askue_cli *, int, char **);
 int cmd_balance(struct askue_cli *, int, char **);
