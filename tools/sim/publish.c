@@ -405,6 +405,9 @@ static void *worker_main(void *arg)
 	}
 	w->t0_ns = w->misc_ns = now_ns();
 	w->counts.connect_ms = (w->t0_ns - t_start) / 1000000;
+	struct timespec rt;
+	clock_gettime(CLOCK_REALTIME, &rt);
+	w->counts.publish_start_ns = (int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec;
 	if (w->o->status)
 		status_all(w, "online", 0);
 	for (int64_t k = 1; k <= w->o->steps && !w->err; k++) {

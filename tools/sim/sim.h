@@ -130,6 +130,8 @@ struct sim_counts {
 	int64_t ai_wh_sum;         /* sum of 1.8.0 over the distinct readings */
 	int64_t status_messages;   /* retained online/offline, counted in messages too */
 	int64_t connect_ms;        /* until every connection had its CONNACK (max, not sum) */
+	int64_t publish_start_ns;  /* wall clock (CLOCK_REALTIME) when the first worker began
+	                            * to publish (min over workers; 0 = none did) */
 };
 
 /* profile.c */
