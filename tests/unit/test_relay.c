@@ -219,6 +219,32 @@ static void reads_stop_at_the_batch_and_the_target(void **state)
 	askue_ledger_close(l);
 }
 
+/* The console's audit events (console_*) stay in the journal, unpublished;
+ * a type merely containing "console" or with another prefix is published. */
+static void console_events_are_not_published(void **state)
+{
+	(void)state;
+	struct askue_ledger *l = open_fresh();
+	struct outbox_batch b;
+	assert_int_equal(outbox_batch_init(&b, 10), ASKUE_OK);
+	assert_int_equal(askue_ledger_begin(l), ASKUE_OK);
+	const char *types[] = {"meter_added", "console_signed_in", "console_signin_failed",
+	                       "consoleX_added", "alert_opened", "console_signed_out"};
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+		assert_int_equal(askue_journal_append(l, types[i], "x", NULL), ASKUE_OK);
+	assert_int_equal(askue_ledger_commit(l), ASKUE_OK);
+	assert_int_equal(outbox_read(l, 0, INT64_MAX, &b), ASKUE_OK);
+	assert_int_equal(b.n, 3);
+	assert_int_equal(b.msgs[0].id, 1);
+	assert_int_equal(b.msgs[1].id, 4);
+	assert_string_equal(b.msgs[1].topic, "askue/events/consoleX_added");
+	assert_int_equal(b.msgs[2].id, 5);
+	assert_int_equal(outbox_read(l, 5, INT64_MAX, &b), ASKUE_OK);
+	assert_int_equal(b.n, 0);
+	outbox_batch_free(&b);
+	askue_ledger_close(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -226,6 +252,7 @@ int main(void)
 		cmocka_unit_test(message_of_an_event),
 		cmocka_unit_test(cursor_moves_forward_only),
 		cmocka_unit_test(reads_stop_at_the_batch_and_the_target),
+		cmocka_unit_test(console_events_are_not_published),
 	};
 	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

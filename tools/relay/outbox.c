@@ -220,8 +220,12 @@ void outbox_batch_free(struct outbox_batch *b)
 enum askue_err outbox_read(struct askue_ledger *l, int64_t after, int64_t upto,
                            struct outbox_batch *b)
 {
+	/* The console's sign-in and user events (console_*) are the staff's
+	 * audit trail, not business events: they stay in the journal and are
+	 * not published (docs/events.md). */
 	static const char sql[] = "SELECT id, type, time, subject, operator, details FROM event"
-	                          " WHERE id > ?1 AND id <= ?2 ORDER BY id LIMIT ?3";
+	                          " WHERE id > ?1 AND id <= ?2 AND type NOT LIKE 'console\\_%' ESCAPE '\\'"
+	                          " ORDER BY id LIMIT ?3";
 	outbox_batch_clear(b);
 	sqlite3_stmt *st;
 	enum askue_err err = askue_ledger_stmt(l, sql, &st);
