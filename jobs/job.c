@@ -19,6 +19,7 @@ static const struct job jobs[] = {
 	{"penalties", job_penalties, "daily: overdue invoices, penalties (пени) through --date"},
 	{"payments", job_payments, "hourly: the bank registries of $ASKUE_HOME/payments/inbox"},
 	{"forecast", job_forecast, "daily: the next days' load and peaks per group -> InfluxDB forecast"},
+	{"anomalies", job_anomalies, "daily: meter and consumption anomalies of yesterday -> alerts, InfluxDB anomaly"},
 };
 #define N_JOBS (sizeof jobs / sizeof jobs[0])
 

@@ -45,6 +45,7 @@ int job_billing(struct job_ctx *ctx);
 int job_penalties(struct job_ctx *ctx);
 int job_payments(struct job_ctx *ctx);
 int job_forecast(struct job_ctx *ctx);
+int job_anomalies(struct job_ctx *ctx);
 
 /* Publish every alert not yet published as it is (opened or closed since)
  * on askue/alerts/{kind}, QoS 1, with the [jobs] role's credentials, and

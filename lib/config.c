@@ -173,6 +173,37 @@ static const struct setting settings[] = {
 	  "up again when billing asks for it"),
 	I("fieldcheck", "tolerance_wh", fieldcheck_tolerance_wh, "1000", 0, INT64_C(1000000000),
 	  "a field reading further than this (Wh) from the stored readings opens an alert"),
+	I("anomalies", "window_days", anomalies_window_days, "60", 7, 400,
+	  "days of meter_day each meter is judged on (keep [rollup] keep_days at least this "
+	  "long, or the drop detector sees less history)"),
+	I("anomalies", "max_kw", anomalies_max_kw, "15", 1, 100000,
+	  "the physical limit of a connection, kW: a register growing faster between two "
+	  "readings is a jump"),
+	I("anomalies", "event_days", anomalies_event_days, "7", 1, 60,
+	  "a register that went backwards or jumped stays an anomaly (its alert open) this "
+	  "many days"),
+	I("anomalies", "stuck_days", anomalies_stuck_days, "7", 2, 366,
+	  "days without any growth of the register, the meter reporting, for a stuck "
+	  "register"),
+	I("anomalies", "recent_days", anomalies_recent_days, "28", 7, 200,
+	  "drop: the median daily consumption of the last this many days ..."),
+	I("anomalies", "baseline_days_min", anomalies_baseline_days_min, "21", 7, 390,
+	  "... against the median of the days before them, at least this many"),
+	I("anomalies", "drop_pct", anomalies_drop_pct, "60", 1, 99,
+	  "drop: recent at or below this per cent of the baseline (and of what the fleet did "
+	  "meanwhile)"),
+	I("anomalies", "away_pct", anomalies_away_pct, "25", 0, 99,
+	  "days below this per cent of the baseline are a subscriber away, not a theft; more "
+	  "than half of the recent days so: away (reported, no alert)"),
+	I("anomalies", "reverse_wh_min", anomalies_reverse_wh_min, "100", 1, INT64_C(1000000000),
+	  "reverse energy: the export register (2.8.0) of a household growing by at least this "
+	  "many Wh in a day"),
+	I("anomalies", "drop_alerts_max", anomalies_drop_alerts_max, "100", 0, 1000000,
+	  "new drop alerts a run opens at most, the strongest first (the rest wait; all are in "
+	  "the anomaly measurement)"),
+	B("anomalies", "raw", anomalies_raw, "true",
+	  "also read the day's raw readings from InfluxDB: backwards and jumps between any two "
+	  "readings, reverse energy (false: meter_day only)"),
 	S("utility", "name", utility_name, "АО «Энергосбыт-Демо» (демонстрационные реквизиты)",
 	  "the retailer's name as payee on invoices and in their payment QR code "
 	  "(ГОСТ Р 56042-2014 Name, up to 160 characters). The defaults of this section are "

@@ -101,6 +101,18 @@ struct askue_config {
 	int64_t rollup_late_hours;
 	/* [fieldcheck] askue meter check */
 	int64_t fieldcheck_tolerance_wh;
+	/* [anomalies] askue job anomalies (docs/anomalies.md) */
+	int64_t anomalies_window_days;
+	int64_t anomalies_max_kw;
+	int64_t anomalies_event_days;
+	int64_t anomalies_stuck_days;
+	int64_t anomalies_recent_days;
+	int64_t anomalies_baseline_days_min;
+	int64_t anomalies_drop_pct;
+	int64_t anomalies_away_pct;
+	int64_t anomalies_reverse_wh_min;
+	int64_t anomalies_drop_alerts_max;
+	int64_t anomalies_raw;
 	/* [utility] the retailer's details on invoices and in their payment QR code
 	 * (ГОСТ Р 56042-2014; checked when an invoice is rendered, qr_gost.h).
 	 * The defaults are demonstration values: a document made with them says so. */

@@ -510,6 +510,25 @@ const char *const askue_schema_migrations[] = {
 	 * invoice_overdue_withdrawn is journaled. Should it fall overdue again
 	 * (a payment taken back), the row is recorded afresh (withdrawn NULL). */
 	"ALTER TABLE invoice_overdue ADD COLUMN withdrawn TEXT;\n",
+
+	/* 10: anomalies (docs/anomalies.md, jobs/anomalies.c): what `job
+	 * anomalies` found active on a local day, per meter and kind (backwards,
+	 * jump, stuck, drop, reverse, away), replaced whole by a rerun of the
+	 * day. since: the day an event was seen (backwards, jump, reverse) or
+	 * an episode began (stuck, drop, away): the ref of its alert, so an
+	 * episode an operator resolved does not open again while it lasts.
+	 * score and details (the figures) are for the analysts' list. */
+	"CREATE TABLE anomaly (\n"
+	"  day TEXT NOT NULL,\n"
+	"  serial TEXT NOT NULL,\n"
+	"  kind TEXT NOT NULL CHECK (kind IN"
+	" ('backwards','jump','stuck','drop','reverse','away')),\n"
+	"  since TEXT NOT NULL CHECK (since <= day),\n"
+	"  score REAL NOT NULL,\n"
+	"  details TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(details)),\n"
+	"  PRIMARY KEY (day, serial, kind)\n"
+	") STRICT, WITHOUT ROWID;\n"
+	"CREATE INDEX anomaly_serial ON anomaly(serial, kind, day);\n",
 };
 
 const int askue_schema_count =

@@ -97,6 +97,7 @@ int cmd_import(struct askue_cli *, int, char **);
 int cmd_export(struct askue_cli *, int, char **);
 int cmd_config_example(struct askue_cli *, int, char **);
 int cmd_alerts(struct askue_cli *, int, char **);
+int cmd_anomalies(struct askue_cli *, int, char **);
 int cmd_alert_assign(struct askue_cli *, int, char **);
 int cmd_alert_resolve(struct askue_cli *, int, char **);
 int cmd_job(struct askue_cli *, int, char **);

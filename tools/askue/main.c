@@ -52,6 +52,7 @@ static const struct cli_command commands[] = {
 	{NULL, "import", cmd_import, "subscribers|meters|installations FILE.csv"},
 	{NULL, "export", cmd_export, "subscribers|meters|installations [FILE.csv]"},
 	{NULL, "alerts", cmd_alerts, "[--open] [--kind K] [--subject S]"},
+	{NULL, "anomalies", cmd_anomalies, "[--date D] [--kind K] [--csv]   (what job anomalies found on D)"},
 	{"alert", "assign", cmd_alert_assign, "ID PERSON"},
 	{"alert", "resolve", cmd_alert_resolve, "ID --outcome TEXT"},
 	{NULL, "job", cmd_job,
