@@ -80,7 +80,8 @@ static double ahead(const struct state *s, const struct askue_forecast_params *p
 	       pow(p->phi, (double)(s->since_value + k)) * s->err;
 }
 
-/* Mean squared one-step error over x[SW..n), the first week initialising. */
+/* Mean squared error of the day-ahead forecasts: from each midnight after
+ * the first week (which initialises the state), the next 48 half-hours. */
 static double score(const double *x, size_t n, const struct askue_forecast_params *p)
 {
 	struct state s;
@@ -88,11 +89,14 @@ static double score(const double *x, size_t n, const struct askue_forecast_param
 	double sse = 0;
 	size_t cnt = 0;
 	for (size_t t = 0; t < n; t++) {
-		double e = step(&s, p, t, x[t]);
-		if (t >= SW && !isnan(e)) {
-			sse += e * e;
-			cnt++;
-		}
+		if (t >= SW && t % SD == 0)
+			for (size_t k = 0; k < SD && t + k < n; k++)
+				if (!isnan(x[t + k])) {
+					double e = x[t + k] - ahead(&s, p, t, k + 1);
+					sse += e * e;
+					cnt++;
+				}
+		(void)step(&s, p, t, x[t]);
 	}
 	return cnt ? sse / (double)cnt : INFINITY;
 }

@@ -10,9 +10,13 @@
  *   d   = delta (x_t - l - w) + (1 - delta) d      (day seasonality)
  *   w   = omega (x_t - l - d) + (1 - omega) w      (week seasonality)
  *   forecast k ahead: l + d[(t+k) mod 48] + w[(t+k) mod 336] + phi^k e_t
- * The parameters are fitted by a small grid search on the history's
- * one-step squared errors (the first week initialises the state and is not
- * scored). The prediction interval of horizon day h is the 5th..95th
+ * The parameters are fitted by a small grid search (600 points) on the
+ * squared errors of the day-ahead forecasts the model would have made from
+ * each midnight of the history (the first week initialises the state and
+ * is not scored). Scoring the one-step errors instead (Taylor's choice)
+ * picks a tiny alpha and leans on the AR term, which is gone by the next
+ * day: on the team's data that doubled the day-ahead error (bench/forecast,
+ * bench/RESULTS.md). The prediction interval of horizon day h is the 5th..95th
  * percentile of the errors the fitted model made forecasting h days ahead
  * from every midnight of the history (empirical, no normality assumed).
  *
@@ -54,7 +58,7 @@ struct askue_forecast_model {
 	double last_err; /* e_t at the last slot with a value */
 	size_t slots;    /* history length (slots); the next slot is slots */
 	size_t since_value; /* slots from the last value to the end */
-	double rmse_wh;  /* one-step, over the scored history */
+	double rmse_wh;  /* one-step, over the history after its first week */
 	double lo_err[ASKUE_FORECAST_HORIZON_DAYS_MAX], hi_err[ASKUE_FORECAST_HORIZON_DAYS_MAX];
 	int horizon_days; /* intervals known for days 1..horizon_days */
 };

@@ -41,15 +41,17 @@ static void score_day(struct acc *a, const double *f, const double *lo, const do
 	a->e_day += fabs(sf - sx) / sx;
 	a->e_peak += fabs(f[pf] - x[px]) / x[px];
 	a->e_at += 30.0 * abs(pf - px);
-	a->slots += SD;
+	a->slots += lo ? SD : 0;
 	a->n++;
 }
 
 static void print_acc(const char *name, const char *method, int h, const struct acc *a)
 {
-	printf("| %s | %s | %d | %d | %.2f | %.2f | %.0f | %s%.0f%s |\n", name, method, h, a->n,
-	       100 * a->e_day / a->n, 100 * a->e_peak / a->n, a->e_at / a->n, a->slots ? "" : "-",
-	       a->slots ? 100 * a->inside / a->slots : 0, a->slots ? " %" : "");
+	char inside[16] = "-";
+	if (a->slots)
+		snprintf(inside, sizeof inside, "%.0f %%", 100 * a->inside / a->slots);
+	printf("| %s | %s | %d | %d | %.2f | %.2f | %.0f | %s |\n", name, method, h, a->n,
+	       100 * a->e_day / a->n, 100 * a->e_peak / a->n, a->e_at / a->n, inside);
 }
 
 static struct acc total[2][2]; /* [model|naive][h1|h7] */
