@@ -211,12 +211,13 @@ static enum askue_err flush_days(struct run *r, struct days_buf *b)
 }
 
 /* One ordered pass over meter_day (its primary key: serial, day) for the
- * window's days. */
+ * window's days. The unary + keeps SQLite off the day index: through it the
+ * rows would need a sort of the whole window (12 times slower measured). */
 static enum askue_err read_days(struct run *r, int window_days)
 {
 	static const char sql[] =
 		"SELECT serial, day, readings, first_ts, first_r0_wh, last_ts, last_r0_wh"
-		" FROM meter_day NOT INDEXED WHERE day >= ?1 AND day <= ?2 ORDER BY serial, day";
+		" FROM meter_day WHERE +day >= ?1 AND +day <= ?2 ORDER BY serial, day";
 	char from[ASKUE_DATE_BUF];
 	askue_date_format(askue_date_add_days(r->day, -(window_days - 1)), from);
 	sqlite3_stmt *st;
