@@ -664,6 +664,27 @@ static enum askue_err alert_finding(struct run *r, size_t i, int k, struct drop_
 	return ASKUE_OK;
 }
 
+/* New drop alerts the run may still open for its day: drop_alerts_max
+ * less those opened for the same day already (a rerun opens no more). */
+static enum askue_err drop_quota(struct run *r, size_t *out)
+{
+	static const char sql[] = "SELECT count(*) FROM alert WHERE kind = 'anomaly_drop'"
+	                          " AND json_extract(details, '$.day') = ?";
+	sqlite3_stmt *st;
+	enum askue_err err = askue_ledger_stmt(r->ctx->l, sql, &st);
+	if (err)
+		return err;
+	sqlite3_bind_text(st, 1, r->day_s, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	int64_t done = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return askue_ledger_fail(r->ctx->l, rc, "anomalies: drop alerts of the day");
+	int64_t max = r->ctx->cli->cfg.anomalies_drop_alerts_max;
+	*out = done < max ? (size_t)(max - done) : 0;
+	return ASKUE_OK;
+}
+
 static enum askue_err open_alerts(struct run *r)
 {
 	struct drop_wait *waits = malloc((r->n ? r->n : 1) * sizeof *waits);
@@ -676,7 +697,9 @@ static enum askue_err open_alerts(struct run *r)
 			if (r->m[i].f->r.found[k] && askue_anomaly_alert_kind(k))
 				err = alert_finding(r, i, k, waits, &n_waits);
 	qsort(waits, n_waits, sizeof *waits, by_score);
-	size_t max = (size_t)r->ctx->cli->cfg.anomalies_drop_alerts_max;
+	size_t max = 0;
+	if (!err)
+		err = drop_quota(r, &max);
 	for (size_t w = 0; w < n_waits && !err; w++) {
 		if (w < max)
 			err = open_alert(r, &r->m[waits[w].i], ASKUE_ANOMALY_DROP);

@@ -199,8 +199,8 @@ static const struct setting settings[] = {
 	  "reverse energy: the export register (2.8.0) of a household growing by at least this "
 	  "many Wh in a day"),
 	I("anomalies", "drop_alerts_max", anomalies_drop_alerts_max, "100", 0, 1000000,
-	  "new drop alerts a run opens at most, the strongest first (the rest wait; all are in "
-	  "the anomaly measurement)"),
+	  "new drop alerts opened for a day at most, the strongest first (the rest wait for "
+	  "the next days; all are in the anomaly measurement)"),
 	B("anomalies", "raw", anomalies_raw, "true",
 	  "also read the day's raw readings from InfluxDB: backwards and jumps between any two "
 	  "readings, reverse energy (false: meter_day only)"),

@@ -21,7 +21,7 @@ url = $INFLUX_URL
 publish_timeout_ms = 3000
 CONF
 	local s acc
-	for s in N1 B1 J1 S1 T1 A1 R1; do
+	for s in ${METERS:-N1 B1 J1 S1 T1 A1 R1}; do
 		acc=$(askue subscriber add --name "H $s" --address "Street $s" --district North \
 			--substation PS-1 --date 2025-12-01) || die "subscriber"
 		askue meter add --serial "$s" --model CE102 --commissioned 2025-01-01 --service-life 16 \
@@ -36,20 +36,22 @@ CONF
 #   B1  day 58 (2026-02-28): the register set back by 5 kWh
 #   S1  days 52..59: no growth (stuck for 8 days)
 #   T1  days 32..59: 4 kWh (40 % of its own past: a drop)
+#   T2  days 32..59: 3 kWh (30 %: a stronger drop; only with METERS)
 #   A1  days 32..59: 0.5 kWh (5 %: away)
 #   J1  day 59: 21.5 kWh, its first and last raw reading (below) at 00:30
 #       and 12:00
 # From day 60 on every meter consumes 10 kWh a day again.
 meter_days() {
-	awk -v from="$1" -v to="$2" 'BEGIN {
-		split("N1 B1 J1 S1 T1 A1 R1", m, " ")
-		for (k = 1; k <= 7; k++) {
+	awk -v from="$1" -v to="$2" -v meters="${METERS:-N1 B1 J1 S1 T1 A1 R1}" 'BEGIN {
+		nm = split(meters, m, " ")
+		for (k = 1; k <= nm; k++) {
 			reg = 1000000
 			for (i = 0; i <= to; i++) {
 				s = m[k]; c = 10000
 				if (s == "B1" && i == 58) c = -5000
 				if (s == "S1" && i >= 52 && i <= 59) c = 0
 				if (s == "T1" && i >= 32 && i <= 59) c = 4000
+				if (s == "T2" && i >= 32 && i <= 59) c = 3000
 				if (s == "A1" && i >= 32 && i <= 59) c = 500
 				if (s == "J1" && i == 59) c = 21500
 				reg += c
@@ -175,4 +177,23 @@ test_anomalies_refuse_bad_input_and_need_influxdb() {
 	printf '[anomalies]\nraw = false\n' >>"$ASKUE_HOME/askue.conf"
 	fails 74 "anomaly points" askue job anomalies --date 2026-03-01 || return 1
 	eq "anomaly_backwards:B1 anomaly_drop:T1 anomaly_stuck:S1" "$(active_kinds)" "meter_day only" || return 1
+}
+
+# New drop alerts are capped per day, the strongest first; a rerun of the
+# day opens no more (it did: each rerun opened the next ones); the next day
+# has its own quota.
+test_anomalies_drop_alerts_capped_per_day() {
+	METERS="N1 T1 T2"
+	an_up
+	printf '[anomalies]\nraw = false\ndrop_alerts_max = 1\n' >>"$ASKUE_HOME/askue.conf"
+	meter_days 0 59
+	ok askue --json job anomalies --date 2026-03-01 || return 1
+	jqeq .found.drop 2 && jqeq .alerts_opened 1 && jqeq .drop_alerts_waiting 1 || return 1
+	jqeq '.opened[0].subject' T2 && jqeq '.opened[0].ratio_pct' 30 || return 1
+	ok askue --json job anomalies --date 2026-03-01 || return 1
+	jqeq .alerts_opened 0 && jqeq .drop_alerts_waiting 1 || return 1
+	meter_days 60 60 # 2026-03-02: both still low in their 28 days
+	ok askue --json job anomalies --date 2026-03-02 || return 1
+	jqeq .alerts_opened 1 && jqeq '.opened[0].subject' T1 && jqeq .drop_alerts_waiting 0 || return 1
+	eq "anomaly_drop:T1 anomaly_drop:T2" "$(active_kinds)" "drop alerts" || return 1
 }
