@@ -301,6 +301,11 @@ static enum askue_err one_group(struct frun *r, const struct fgroup *g)
 static enum askue_err prepare(struct frun *r)
 {
 	const struct askue_config *cfg = &r->ctx->cli->cfg;
+	if (cfg->forecast_min_days > cfg->forecast_history_days)
+		return askue_err_set(ASKUE_ERR_CONFIG, "[forecast] min_days (%lld) is more than "
+		                     "history_days (%lld): no group could be forecast",
+		                     (long long)cfg->forecast_min_days,
+		                     (long long)cfg->forecast_history_days);
 	r->last = r->ctx->has_date ? r->ctx->today : askue_date_add_days(r->ctx->today, -1);
 	r->days = (int)cfg->forecast_history_days;
 	r->horizon = (int)cfg->forecast_horizon_days;

@@ -120,5 +120,8 @@ test_forecast_too_little_history_is_reported() {
 	jqeq '.too_little_history[0] | "\(.history_days) \(.min_days)"' "12 14" && jqeq '.points' 0 || return 1
 	eq '{"results":[{"statement_id":0}]}' "$(influx_query 'SELECT * FROM forecast')" "nothing written" || return 1
 	fails 64 "needs --name" askue forecast show --level substation || return 1
-	fails 64 "expected all, district or substation" askue forecast show --level city --name X
+	fails 64 "expected all, district or substation" askue forecast show --level city --name X || return 1
+	fails 65 "no such day" askue forecast show --date 2026-13-01 || return 1
+	printf '[forecast]\nmin_days = 60\n' >>"$ASKUE_HOME/askue.conf"
+	fails 78 "min_days .60. is more than history_days .56." askue job forecast --date 2026-10-12
 }

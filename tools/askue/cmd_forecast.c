@@ -176,6 +176,8 @@ int cmd_forecast_show(struct askue_cli *cli, int argc, char **argv)
 		return cli_usage(cli, "--level %s needs --name", level);
 	if (!name)
 		name = "all";
+	if (strlen(name) > 256)
+		return cli_usage(cli, "--name: longer than 256 bytes");
 	struct askue_date made = askue_date_add_days(askue_date_today(), -1);
 	enum askue_err err = v[2] ? cli_date("--date", v[2], &made) : ASKUE_OK;
 	struct show s = {.days = (int)cli->cfg.forecast_horizon_days};
