@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "alert.h"
 #include "forecast.h"
@@ -54,10 +55,18 @@ struct frun {
 	struct fgroup *g;
 	size_t ng, gcap;
 	int64_t rows, points, forecast, too_little, refused;
+	double read_s, fit_s, write_s; /* where the time went */
 	char *batch;
 	size_t batch_len;
 	struct askue_influx *ix;
 };
+
+static double mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static void frun_free(struct frun *r)
 {
@@ -128,7 +137,7 @@ static long slot_of(const struct frun *r, int64_t ts)
 static const char *tag_of(const cJSON *tags, const char *key)
 {
 	const cJSON *v = tags ? cJSON_GetObjectItemCaseSensitive(tags, key) : NULL;
-	return cJSON_IsString(v) ? v->valuestring : "";
+	return v && cJSON_IsString(v) && v->valuestring ? v->valuestring : "";
 }
 
 /* One chunk of a group's rows: [time, wh, meters]. */
@@ -138,13 +147,13 @@ static enum askue_err on_series(const char *name, const cJSON *tags, const cJSON
 	struct frun *r = ctx;
 	(void)name;
 	(void)columns; /* the SELECT fixes them: time, wh, meters */
-	struct fgroup *g;
+	struct fgroup *g = NULL;
 	enum askue_err err = group_of(r, tag_of(tags, "level"), tag_of(tags, "name"), &g);
+	if (err || !g)
+		return err;
 	const cJSON *row;
 	cJSON_ArrayForEach(row, values)
 	{
-		if (err)
-			break;
 		const cJSON *t = cJSON_GetArrayItem(row, 0), *wh = cJSON_GetArrayItem(row, 1),
 		            *m = cJSON_GetArrayItem(row, 2);
 		if (!cJSON_IsNumber(t))
@@ -155,7 +164,7 @@ static enum askue_err on_series(const char *name, const cJSON *tags, const cJSON
 		if (k >= 0 && cJSON_IsNumber(wh) && cJSON_IsNumber(m) && m->valuedouble > 0)
 			g->x[k] = wh->valuedouble;
 	}
-	return err;
+	return ASKUE_OK;
 }
 
 static enum askue_err read_history(struct frun *r)
@@ -165,7 +174,9 @@ static enum askue_err read_history(struct frun *r)
 	         "SELECT wh, meters FROM \"load\" WHERE time >= %llds AND time < %llds"
 	         " GROUP BY \"level\", \"name\"",
 	         (long long)r->starts[0], (long long)r->starts[r->days]);
+	double t0 = mono_s();
 	enum askue_err err = askue_influx_query_stream(r->ix, q, CHUNK_ROWS, on_series, r);
+	r->read_s = mono_s() - t0;
 	if (err)
 		askue_err_prefix("forecast: load history: ");
 	return err;
@@ -177,8 +188,10 @@ static enum askue_err flush(struct frun *r)
 		r->batch_len = 0;
 		return ASKUE_OK;
 	}
+	double t0 = mono_s();
 	enum askue_err err = askue_influx_write_split(r->ix, r->batch, r->batch_len, NULL, NULL,
 	                                              NULL);
+	r->write_s += mono_s() - t0;
 	r->batch_len = 0;
 	if (err)
 		askue_err_prefix("forecast: writing: ");
@@ -274,7 +287,11 @@ static enum askue_err one_group(struct frun *r, const struct fgroup *g)
 	}
 	struct askue_forecast_model m;
 	struct askue_forecast_day d[ASKUE_FORECAST_HORIZON_DAYS_MAX];
-	if (askue_forecast_fit(g->x + (size_t)from * SD, (size_t)days * SD, r->horizon, &m)) {
+	double t0 = mono_s();
+	enum askue_err fit = askue_forecast_fit(g->x + (size_t)from * SD, (size_t)days * SD,
+	                                        r->horizon, &m);
+	r->fit_s += mono_s() - t0;
+	if (fit) {
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "reason", askue_err_msg());
 		job_note(r->ctx, "not_forecast", 0, g->level, g->name, o);
@@ -301,18 +318,22 @@ static enum askue_err one_group(struct frun *r, const struct fgroup *g)
 static enum askue_err prepare(struct frun *r)
 {
 	const struct askue_config *cfg = &r->ctx->cli->cfg;
-	if (cfg->forecast_min_days > cfg->forecast_history_days)
-		return askue_err_set(ASKUE_ERR_CONFIG, "[forecast] min_days (%lld) is more than "
-		                     "history_days (%lld): no group could be forecast",
-		                     (long long)cfg->forecast_min_days,
-		                     (long long)cfg->forecast_history_days);
+	if (cfg->forecast_min_days > cfg->forecast_history_days) {
+		(void)askue_err_set(ASKUE_ERR_CONFIG, "[forecast] min_days (%lld) is more than "
+		                    "history_days (%lld): no group could be forecast",
+		                    (long long)cfg->forecast_min_days,
+		                    (long long)cfg->forecast_history_days);
+		return ASKUE_ERR_CONFIG;
+	}
 	r->last = r->ctx->has_date ? r->ctx->today : askue_date_add_days(r->ctx->today, -1);
 	r->days = (int)cfg->forecast_history_days;
 	r->horizon = (int)cfg->forecast_horizon_days;
 	r->first = askue_date_add_days(r->last, 1 - r->days);
 	if (!(r->starts = malloc((size_t)(r->days + r->horizon + 1) * sizeof *r->starts)) ||
-	    !(r->batch = malloc(BATCH_BYTES_MAX)))
-		return askue_err_set(ASKUE_ERR_NOMEM, "forecast: out of memory");
+	    !(r->batch = malloc(BATCH_BYTES_MAX))) {
+		(void)askue_err_set(ASKUE_ERR_NOMEM, "forecast: out of memory");
+		return ASKUE_ERR_NOMEM; /* said so the analyser sees starts is set after */
+	}
 	for (int i = 0; i <= r->days + r->horizon; i++) {
 		enum askue_err err = askue_date_start(askue_date_add_days(r->first, i), &r->starts[i]);
 		if (err)
@@ -338,6 +359,9 @@ static void report(struct frun *r)
 	askue_json_add_int(rep, "groups_too_little_history", r->too_little);
 	askue_json_add_int(rep, "groups_not_forecast", r->refused);
 	askue_json_add_int(rep, "points", r->points);
+	cJSON_AddNumberToObject(rep, "read_seconds", (double)(int64_t)(r->read_s * 1000) / 1000.0);
+	cJSON_AddNumberToObject(rep, "fit_seconds", (double)(int64_t)(r->fit_s * 1000) / 1000.0);
+	cJSON_AddNumberToObject(rep, "write_seconds", (double)(int64_t)(r->write_s * 1000) / 1000.0);
 	if (!cJSON_GetObjectItem(rep, "forecast"))
 		cJSON_AddArrayToObject(rep, "forecast");
 }

@@ -89,13 +89,19 @@ static double score(const double *x, size_t n, const struct askue_forecast_param
 	double sse = 0;
 	size_t cnt = 0;
 	for (size_t t = 0; t < n; t++) {
-		if (t >= SW && t % SD == 0)
-			for (size_t k = 0; k < SD && t + k < n; k++)
-				if (!isnan(x[t + k])) {
-					double e = x[t + k] - ahead(&s, p, t, k + 1);
-					sse += e * e;
-					cnt++;
-				}
+		if (t >= SW && t % SD == 0) {
+			/* ahead(), unrolled: the AR term decays by phi a half-hour */
+			double ar = s.err * pow(p->phi, (double)s.since_value);
+			for (size_t k = 0; k < SD && t + k < n; k++) {
+				ar *= p->phi;
+				if (isnan(x[t + k]))
+					continue;
+				double e = x[t + k] - (s.level + s.day[(t + k) % SD] +
+				                       s.week[(t + k) % SW] + ar);
+				sse += e * e;
+				cnt++;
+			}
+		}
 		(void)step(&s, p, t, x[t]);
 	}
 	return cnt ? sse / (double)cnt : INFINITY;

@@ -43,7 +43,7 @@ static int col_of(const cJSON *columns, const char *name)
 static double num(const cJSON *row, int col, int *has)
 {
 	const cJSON *v = col >= 0 ? cJSON_GetArrayItem(row, col) : NULL;
-	*has = cJSON_IsNumber(v);
+	*has = v && cJSON_IsNumber(v);
 	return *has ? v->valuedouble : 0;
 }
 
