@@ -264,17 +264,38 @@ static void note_model(struct frun *r, const struct fgroup *g, int days,
 	job_note(r->ctx, "forecast", 0, g->level, g->name, o);
 }
 
+static int day_has_data(const struct fgroup *g, int day)
+{
+	for (int k = 0; k < SD; k++)
+		if (!isnan(g->x[day * SD + k]))
+			return 1;
+	return 0;
+}
+
+static void note_not_forecast(struct frun *r, const struct fgroup *g, const char *reason)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "reason", reason);
+	job_note(r->ctx, "not_forecast", 0, g->level, g->name, o);
+	r->refused++;
+}
+
 /* Fit and write one group, or report why not. */
 static enum askue_err one_group(struct frun *r, const struct fgroup *g)
 {
 	int from = 0;
-	while (from < r->days) {
-		int any = 0;
-		for (int k = 0; k < SD && !any; k++)
-			any = !isnan(g->x[from * SD + k]);
-		if (any)
-			break;
+	while (from < r->days && !day_has_data(g, from))
 		from++;
+	if (from < r->days && !day_has_data(g, r->days - 1)) {
+		int last = r->days - 1;
+		while (!day_has_data(g, last))
+			last--;
+		char d[ASKUE_DATE_BUF], why[160];
+		snprintf(why, sizeof why, "no load after %s: the rollup has not run since, or the "
+		         "group's meters are silent", askue_date_format(askue_date_add_days(r->first,
+		                                                                        last), d));
+		note_not_forecast(r, g, why);
+		return ASKUE_OK;
 	}
 	int days = r->days - from;
 	if (days < r->ctx->cli->cfg.forecast_min_days) {
@@ -292,10 +313,7 @@ static enum askue_err one_group(struct frun *r, const struct fgroup *g)
 	                                        r->horizon, &m);
 	r->fit_s += mono_s() - t0;
 	if (fit) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "reason", askue_err_msg());
-		job_note(r->ctx, "not_forecast", 0, g->level, g->name, o);
-		r->refused++;
+		note_not_forecast(r, g, askue_err_msg());
 		return ASKUE_OK;
 	}
 	askue_forecast_predict(&m, r->horizon, d);

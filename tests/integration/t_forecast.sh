@@ -119,6 +119,10 @@ test_forecast_too_little_history_is_reported() {
 	jqeq '.groups' 5 && jqeq '.groups_forecast' 0 && jqeq '.groups_too_little_history' 5 || return 1
 	jqeq '.too_little_history[0] | "\(.history_days) \(.min_days)"' "12 14" && jqeq '.points' 0 || return 1
 	eq '{"results":[{"statement_id":0}]}' "$(influx_query 'SELECT * FROM forecast')" "nothing written" || return 1
+	# through 25.10: no load after 22.10 (the rollup stopped): not guessed
+	ok askue --json job forecast --date 2026-10-25 || return 1
+	jqeq '.groups_not_forecast' 5 && jqeq '.points' 0 || return 1
+	jqeq '.not_forecast[0].reason' "no load after 2026-10-22: the rollup has not run since, or the group's meters are silent" || return 1
 	fails 64 "needs --name" askue forecast show --level substation || return 1
 	fails 64 "expected all, district or substation" askue forecast show --level city --name X || return 1
 	fails 65 "no such day" askue forecast show --date 2026-13-01 || return 1
