@@ -5,7 +5,7 @@
  * just written it). For every meter installed that day the job reads its
  * meter_day rows of the last [anomalies] window_days (one ordered pass over
  * the ledger table) and, with [anomalies] raw, the day's raw readings from
- * InfluxDB (one streamed query bounded to the day, GROUP BY meter), and
+ * InfluxDB (one streamed query bounded to the day, in time order), and
  * hands them to the detectors of lib/anomaly.c. A drop is judged against
  * what the fleet did meanwhile (the median ratio of all judged meters).
  * Backwards and jumps hold event_days after they were seen.
@@ -73,9 +73,8 @@ struct run {
 	int64_t n_ratio;
 	int peer_pct;
 	/* the raw pass */
-	int64_t cur;
-	struct askue_anomaly_track tr;
-	int cols[3]; /* time, ai_wh, ae_wh */
+	struct askue_anomaly_track *tr; /* per meter, while the raw pass runs */
+	int cols[4];                     /* time, ai_wh, ae_wh, meter */
 	/* figures */
 	int64_t judged, rows, raw_meters, raw_readings, found[ASKUE_ANOMALY_KINDS];
 	int64_t opened, closed, handled, drop_waiting, points;
@@ -254,47 +253,60 @@ static enum askue_err read_days(struct run *r, int window_days)
 	return err;
 }
 
-/* The raw pass: the track of the meter being read is judged when the
- * answer moves on to the next meter (GROUP BY meter: each meter's readings
- * come together, in time order, maybe over several chunks). */
-static enum askue_err finish_track(struct run *r)
+/* The raw pass: one query of the day's readings, in time order (without
+ * GROUP BY: with it InfluxDB 1.6 took 52 s for 500,000 meters, measured),
+ * each reading fed to its meter's track; then each track judged. */
+static enum askue_err finish_track(struct run *r, size_t i)
 {
-	if (r->cur < 0)
-		return ASKUE_OK;
-	struct meter *m = &r->m[r->cur];
-	struct askue_anomaly_track t = r->tr;
+	struct meter *m = &r->m[i];
+	struct askue_anomaly_track *t = &r->tr[i];
 	if (!m->household)
-		t.has_ae = 0; /* reverse energy is judged at households only */
+		t->has_ae = 0; /* reverse energy is judged at households only */
 	struct askue_anomaly_result probe;
 	memset(&probe, 0, sizeof probe);
-	r->cur = -1;
-	if (!askue_anomaly_track_judge(&t, &r->p, r->day.days, &probe))
+	if (!askue_anomaly_track_judge(t, &r->p, r->day.days, &probe))
 		return ASKUE_OK;
 	struct finding *f = finding_of(m);
 	if (!f)
 		return askue_err_set(ASKUE_ERR_NOMEM, "anomalies: out of memory");
-	askue_anomaly_track_judge(&t, &r->p, r->day.days, &f->r);
+	askue_anomaly_track_judge(t, &r->p, r->day.days, &f->r);
 	return ASKUE_OK;
 }
 
 static void raw_columns(struct run *r, const cJSON *columns)
 {
-	static const char *const names[3] = {"time", "ai_wh", "ae_wh"};
+	static const char *const names[4] = {"time", "ai_wh", "ae_wh", "meter"};
 	int i = 0;
 	const cJSON *c;
-	r->cols[0] = r->cols[1] = r->cols[2] = -1;
+	for (int k = 0; k < 4; k++)
+		r->cols[k] = -1;
 	cJSON_ArrayForEach(c, columns)
 	{
-		for (int k = 0; k < 3; k++)
+		for (int k = 0; k < 4; k++)
 			if (cJSON_IsString(c) && !strcmp(c->valuestring, names[k]))
 				r->cols[k] = i;
 		i++;
 	}
 }
 
-static const cJSON *cell(const cJSON *row, int col)
+static void raw_row(struct run *r, const cJSON *row)
 {
-	return col < 0 ? NULL : cJSON_GetArrayItem(row, col);
+	const cJSON *cell[4] = {0}, *c = row->child;
+	for (int col = 0; c; c = c->next, col++)
+		for (int k = 0; k < 4; k++)
+			if (r->cols[k] == col)
+				cell[k] = c;
+	int64_t i;
+	if (!cJSON_IsNumber(cell[0]) || !cJSON_IsNumber(cell[1]) || cell[1]->valuedouble < 0 ||
+	    !cJSON_IsString(cell[3]) || !askue_strmap_get(r->index, cell[3]->valuestring, &i))
+		return; /* no 1.8.0 (not a register reading), or not installed that day */
+	int has_ae = cJSON_IsNumber(cell[2]) && cell[2]->valuedouble >= 0;
+	if (!r->tr[i].readings)
+		r->raw_meters++;
+	askue_anomaly_track_add(&r->tr[i], &r->p, (int64_t)cell[0]->valuedouble,
+	                        (int64_t)cell[1]->valuedouble, has_ae,
+	                        has_ae ? (int64_t)cell[2]->valuedouble : 0);
+	r->raw_readings++;
 }
 
 static enum askue_err on_raw(const char *name, const cJSON *tags, const cJSON *columns,
@@ -302,31 +314,12 @@ static enum askue_err on_raw(const char *name, const cJSON *tags, const cJSON *c
 {
 	struct run *r = ctx;
 	(void)name;
-	const cJSON *meter = tags ? cJSON_GetObjectItem(tags, "meter") : NULL;
-	int64_t i = -1;
-	if (!cJSON_IsString(meter) || !askue_strmap_get(r->index, meter->valuestring, &i))
-		return finish_track(r); /* not installed that day: not judged */
-	if (i != r->cur) {
-		enum askue_err err = finish_track(r);
-		if (err)
-			return err;
-		memset(&r->tr, 0, sizeof r->tr);
-		r->cur = i;
-		r->raw_meters++;
-	}
+	(void)tags;
 	raw_columns(r, columns);
 	const cJSON *row;
 	cJSON_ArrayForEach(row, values)
 	{
-		const cJSON *t = cell(row, r->cols[0]), *ai = cell(row, r->cols[1]),
-		            *ae = cell(row, r->cols[2]);
-		if (!cJSON_IsNumber(t) || !cJSON_IsNumber(ai) || ai->valuedouble < 0)
-			continue; /* no 1.8.0: not a register reading */
-		int has_ae = cJSON_IsNumber(ae) && ae->valuedouble >= 0;
-		askue_anomaly_track_add(&r->tr, &r->p, (int64_t)t->valuedouble,
-		                        (int64_t)ai->valuedouble, has_ae,
-		                        has_ae ? (int64_t)ae->valuedouble : 0);
-		r->raw_readings++;
+		raw_row(r, row);
 	}
 	return ASKUE_OK;
 }
@@ -337,18 +330,23 @@ static enum askue_err read_raw(struct run *r)
 	enum askue_err err = askue_influx_open(&r->ctx->cli->cfg, &ix);
 	if (err)
 		return err;
+	if (!(r->tr = calloc(r->n ? r->n : 1, sizeof *r->tr))) {
+		askue_influx_close(ix);
+		return askue_err_set(ASKUE_ERR_NOMEM, "anomalies: out of memory");
+	}
 	char q[256];
 	snprintf(q, sizeof q,
-	         "SELECT ai_wh, ae_wh FROM reading WHERE time >= %llds AND time < %llds"
-	         " GROUP BY meter",
+	         "SELECT ai_wh, ae_wh, meter FROM reading WHERE time >= %llds AND time < %llds",
 	         (long long)r->start, (long long)r->end);
-	r->cur = -1;
 	err = askue_influx_query_stream(ix, q, CHUNK_ROWS, on_raw, r);
-	if (!err)
-		err = finish_track(r);
+	for (size_t i = 0; i < r->n && !err; i++)
+		if (r->tr[i].readings)
+			err = finish_track(r, i);
 	if (err)
 		askue_err_prefix("anomalies %s: readings: ", r->day_s);
 	askue_influx_close(ix);
+	free(r->tr);
+	r->tr = NULL;
 	return err;
 }
 
