@@ -35,6 +35,17 @@ test_stack_up_status_down() {
 	printf '%s' "$OUT" | grep -q '^mosquitto .*running' || fail "status: $OUT" || return 1
 	grep -qx "port = $ASKUE_MQTT_PORT" "$ASKUE_HOME/askue.conf" || fail "askue.conf mqtt port" || return 1
 	grep -qx "url = http://127.0.0.1:$ASKUE_INFLUX_PORT" "$ASKUE_HOME/askue.conf" || fail "influx url" || return 1
+	# Every service role has its MQTT account: the jobs publish alerts, the
+	# stale job reads status (they were refused before: no [jobs]/[stale]).
+	local role
+	for role in ingestor relay jobs stale; do
+		grep -qx "\[$role\]" "$ASKUE_HOME/askue.conf" || fail "askue.conf: no [$role]" || return 1
+		grep -qx "username = askue-$role" "$ASKUE_HOME/askue.conf" || fail "askue.conf: no askue-$role" || return 1
+	done
+	local pw
+	pw=$(awk '/^\[jobs\]/ { on = 1 } on && /^password = / { print $3; exit }' "$ASKUE_HOME/askue.conf")
+	ok mosquitto_pub -p "$ASKUE_MQTT_PORT" -u askue-jobs -P "$pw" -q 1 -t askue/alerts/test -m x || return 1
+	fails 5 . mosquitto_pub -p "$ASKUE_MQTT_PORT" -u askue-jobs -P "${pw}x" -q 1 -t askue/alerts/test -m x || return 1
 	# Every program finds the stack's askue.conf.
 	ok askue config example || return 1
 	curl -sf -G "http://127.0.0.1:$ASKUE_INFLUX_PORT/query" --data-urlencode "q=SHOW DATABASES" |
