@@ -297,7 +297,8 @@ static void raw_row(struct run *r, const cJSON *row)
 			if (r->cols[k] == col)
 				cell[k] = c;
 	int64_t i;
-	if (!cJSON_IsNumber(cell[0]) || !cJSON_IsNumber(cell[1]) || cell[1]->valuedouble < 0 ||
+	if (!cell[0] || !cell[1] || !cell[3] || !cJSON_IsNumber(cell[0]) ||
+	    !cJSON_IsNumber(cell[1]) || cell[1]->valuedouble < 0 ||
 	    !cJSON_IsString(cell[3]) || !askue_strmap_get(r->index, cell[3]->valuestring, &i))
 		return; /* no 1.8.0 (not a register reading), or not installed that day */
 	int has_ae = cJSON_IsNumber(cell[2]) && cell[2]->valuedouble >= 0;

@@ -449,6 +449,8 @@ static int peers_from(const char *path)
 			continue;
 		qsort(vals[c], (size_t)nv[c], sizeof(int), cmp_int);
 		peer_pct[c] = vals[c][nv[c] / 2];
+		if (peer_pct[c] > 150) /* as the job caps it (PEER_PCT_MAX) */
+			peer_pct[c] = 150;
 	}
 	use_peers = keep;
 	return 0;
