@@ -3,6 +3,7 @@
  * calls, fed as the job feeds them.
  *
  *   eval theft  THEFT_DAILY.csv THEFT_LABELS.csv   drop / away on 80 windows
+ *   eval vacancy THEFT_DAILY.csv THEFT_LABELS.csv  a subscriber away, injected
  *   eval clean  HALFHOURLY.csv                     alarms on unlabelled real data
  *   eval faults FAULTS.csv LABELS.csv EVENTS.csv   backwards / jump / stuck
  *
@@ -194,12 +195,9 @@ static void ranking(const struct series *s, const int *susp, int ns, int thefts)
 	       thefts ? ap / thefts : 0.0, thefts, thefts ? (double)at_k / thefts : 0.0);
 }
 
-static int theft(const char *daily, const char *labels, const char *peers)
+/* The theft file's samples and their labels into s[0..*ns). */
+static int load_theft(const char *daily, const char *labels, struct series *s, int *ns_out)
 {
-	if (peers && peers_from(peers))
-		return 1;
-	static struct series s[SERIES_MAX];
-	static int found[DAYS_MAX][ASKUE_ANOMALY_KINDS + 1];
 	char line[LINE_MAX_BYTES], *f[200];
 	int ns = 0;
 	FILE *fp = fopen(daily, "r");
@@ -229,6 +227,57 @@ static int theft(const char *daily, const char *labels, const char *peers)
 			}
 	}
 	fclose(fp);
+	*ns_out = ns;
+	return 0;
+}
+
+/* A subscriber away: in each window without theft, L days from day 70 at
+ * 10 % of their consumption (a fridge and a router), L = 7, 14, 21, 28;
+ * how many windows get a drop alarm they did not have without it. */
+static int vacancy(const char *daily, const char *labels, const char *peers)
+{
+	static struct series s[SERIES_MAX], v;
+	static int base[DAYS_MAX][ASKUE_ANOMALY_KINDS + 1], with[DAYS_MAX][ASKUE_ANOMALY_KINDS + 1];
+	int ns;
+	if ((peers && peers_from(peers)) || load_theft(daily, labels, s, &ns))
+		return 1;
+	static const int lengths[] = {7, 14, 21, 28};
+	for (size_t l = 0; l < sizeof lengths / sizeof lengths[0]; l++) {
+		int normal = 0, drops = 0, aways = 0;
+		for (int i = 0; i < ns; i++) {
+			if (s[i].theft)
+				continue;
+			normal++;
+			v = s[i];
+			for (int d = 70; d < 70 + lengths[l] && d < v.n; d++)
+				v.kwh[d] *= 0.1;
+			memset(base, 0, sizeof base);
+			memset(with, 0, sizeof with);
+			judge_series(&s[i], base);
+			judge_series(&v, with);
+			int drop = 0, away = 0;
+			for (int d = 70; d < v.n; d++) {
+				drop |= with[d][ASKUE_ANOMALY_DROP] && !base[d][ASKUE_ANOMALY_DROP];
+				away |= with[d][ASKUE_ANOMALY_AWAY];
+			}
+			drops += drop;
+			aways += away;
+		}
+		printf("vacancy_%d_days windows %d new_drop_alarms %d seen_as_away %d\n", lengths[l],
+		       normal, drops, aways);
+	}
+	return 0;
+}
+
+static int theft(const char *daily, const char *labels, const char *peers)
+{
+	if (peers && peers_from(peers))
+		return 1;
+	static struct series s[SERIES_MAX];
+	static int found[DAYS_MAX][ASKUE_ANOMALY_KINDS + 1];
+	int ns;
+	if (load_theft(daily, labels, s, &ns))
+		return 1;
 	int thefts = 0, tp = 0, fp_samples = 0, away_theft = 0, delay_sum = 0;
 	static int susp[SERIES_MAX]; /* the strongest suspicion seen: 100 - ratio */
 	struct tally normal = {0};
@@ -644,10 +693,12 @@ int main(int argc, char **argv)
 	env_int("ANOM_PEERS", &use_peers);
 	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "theft"))
 		return theft(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
+	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "vacancy"))
+		return vacancy(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
 	if (argc == 3 && !strcmp(argv[1], "clean"))
 		return clean(argv[2]);
 	if (argc == 5 && !strcmp(argv[1], "faults"))
 		return faults(argv[2], argv[3], argv[4]);
-	fprintf(stderr, "usage: eval theft DAILY LABELS [PEERS_HALFHOURLY] | clean HALFHOURLY | faults DATA LABELS EVENTS\n");
+	fprintf(stderr, "usage: eval theft|vacancy DAILY LABELS [PEERS_HALFHOURLY] | clean HALFHOURLY | faults DATA LABELS EVENTS\n");
 	return 64;
 }
