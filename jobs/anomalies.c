@@ -42,6 +42,11 @@
 #define PEER_PCT_MAX 150
 #define RATIO_PCT_MAX 1000
 /* One InfluxDB write: the anomalies of a day are few; batches of 5,000. */
+/* Rows of the ledger table `anomaly` older than this are pruned by the run
+ * (a year: a meter's history of episodes for an inspector; InfluxDB keeps
+ * the points). At fleet scale a day has some 10,000-30,000 rows (drops and
+ * absences last weeks). */
+#define ROWS_KEEP_DAYS 366
 #define POINTS_BATCH 5000
 #define LINE_BYTES_MAX 1024
 
@@ -530,15 +535,19 @@ static enum askue_err insert_row(struct run *r, const struct meter *m, int k)
 	return err;
 }
 
-/* The day's rows of the ledger table, replaced whole. */
+/* The day's rows of the ledger table, replaced whole; rows older than
+ * ROWS_KEEP_DAYS pruned. */
 static enum askue_err write_rows(struct run *r)
 {
-	static const char del[] = "DELETE FROM anomaly WHERE day = ?";
+	static const char del[] = "DELETE FROM anomaly WHERE day = ?1 OR day < ?2";
+	char old[ASKUE_DATE_BUF];
+	askue_date_format(askue_date_add_days(r->day, -ROWS_KEEP_DAYS), old);
 	sqlite3_stmt *st;
 	enum askue_err err = askue_ledger_stmt(r->ctx->l, del, &st);
 	if (err)
 		return err;
 	sqlite3_bind_text(st, 1, r->day_s, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, old, -1, SQLITE_TRANSIENT);
 	if ((err = askue_ledger_step_done(r->ctx->l, st, "anomalies: the day's rows")))
 		return err;
 	for (size_t i = 0; i < r->n && !err; i++)
