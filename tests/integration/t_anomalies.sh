@@ -99,8 +99,8 @@ test_anomalies_open_once_hold_and_close() {
 	check 5 "$(printf '%s' "$OUT" | jq .alerts_opened)" "dry run: would open"
 	check "0 0" "$(sql 'SELECT count(*) FROM alert') $(sql 'SELECT count(*) FROM anomaly')" "dry run wrote"
 
-	# a row of more than a year before: pruned by the run
-	sql "INSERT INTO anomaly VALUES ('2025-02-28', 'N1', 'drop', '2025-02-20', 0.5, '{}')"
+	# a row of 367 days before: pruned by the run (366 are kept)
+	sql "INSERT INTO anomaly VALUES ('2025-02-27', 'N1', 'drop', '2025-02-20', 0.5, '{}')"
 	ok askue --json job anomalies --date 2026-03-01 || die "job"
 	check 0 "$(sql "SELECT count(*) FROM anomaly WHERE day < '2026-01-01'")" "old rows pruned"
 	check 7 "$(printf '%s' "$OUT" | jq .installed)" "installed"
