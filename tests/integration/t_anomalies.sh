@@ -103,6 +103,9 @@ test_anomalies_open_once_hold_and_close() {
 	sql "INSERT INTO anomaly VALUES ('2025-02-27', 'N1', 'drop', '2025-02-20', 0.5, '{}')"
 	ok askue --json job anomalies --date 2026-03-01 || die "job"
 	check 0 "$(sql "SELECT count(*) FROM anomaly WHERE day < '2026-01-01'")" "old rows pruned"
+	# the rollup keeps 45 days ([rollup] keep_days): the window is 45, and the
+	# drop's recent days 45 - 1 - 21 = 23 leave its baseline 21 days
+	check "45 23" "$(printf '%s' "$OUT" | jq -r '"\(.window_days) \(.drop_recent_days)"')" "window"
 	check 7 "$(printf '%s' "$OUT" | jq .installed)" "installed"
 	check 7 "$(printf '%s' "$OUT" | jq .meters_with_days)" "meters with days"
 	check 3 "$(printf '%s' "$OUT" | jq .raw_meters)" "meters with raw readings"
@@ -188,9 +191,10 @@ test_anomalies_refuse_bad_input_and_need_influxdb() {
 test_anomalies_drop_alerts_capped_per_day() {
 	METERS="N1 T1 T2"
 	an_up
-	printf '[anomalies]\nraw = false\ndrop_alerts_max = 1\n' >>"$ASKUE_HOME/askue.conf"
+	printf '[rollup]\nkeep_days = 60\n[anomalies]\nraw = false\ndrop_alerts_max = 1\n' >>"$ASKUE_HOME/askue.conf"
 	meter_days 0 59
 	ok askue --json job anomalies --date 2026-03-01 || return 1
+	jqeq .window_days 60 && jqeq .drop_recent_days 28 || return 1
 	jqeq .found.drop 2 && jqeq .alerts_opened 1 && jqeq .drop_alerts_waiting 1 || return 1
 	jqeq '.opened[0].subject' T2 && jqeq '.opened[0].ratio_pct' 30 || return 1
 	ok askue --json job anomalies --date 2026-03-01 || return 1
