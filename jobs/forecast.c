@@ -4,8 +4,10 @@
  *
  * One run:
  *   read   the `load` history of [D - history_days + 1, D] (one bounded,
- *          streamed query, GROUP BY level, name), each group's series into
- *          48 slots a day (a half-hour no meter reported is missing);
+ *          streamed query, GROUP BY level, substation, district: a group
+ *          is its level and the tag named after it, the utility level all),
+ *          each group's series into 48 slots a day (a half-hour no meter
+ *          reported is missing);
  *   fit    lib/forecast.c per group on its history from its first day with
  *          data; a group with fewer than [forecast] min_days such days, or
  *          one the model refuses (a week half empty), is reported, not
@@ -13,8 +15,9 @@
  *   write  the `forecast` points of days D+1 .. D+horizon_days: per
  *          half-hour wh, lo_wh, hi_wh; on each day's first half-hour also
  *          peak_w, peak_lo_w, peak_hi_w and peak_at (UTC s of the peak
- *          half-hour's start); tags level, name, horizon_d (1 = the day
- *          after D). The same history gives the same points: a rerun
+ *          half-hour's start); tags level, the group's as in `load`
+ *          (substation=.. or district=..; none for all), horizon_d (1 = the
+ *          day after D). The same history gives the same points: a rerun
  *          rewrites them unchanged.
  * D is --date (counted as passed), else yesterday: the timer runs after the
  * nightly rollup wrote yesterday's `load`. The ledger is not touched.
@@ -54,7 +57,7 @@ struct frun {
 	struct askue_strmap *index; /* "level\x1fname" -> index into g */
 	struct fgroup *g;
 	size_t ng, gcap;
-	int64_t rows, points, forecast, too_little, refused;
+	int64_t rows, rows_without_group, points, forecast, too_little, refused;
 	double read_s, fit_s, write_s; /* where the time went */
 	char *batch;
 	size_t batch_len;
@@ -140,6 +143,19 @@ static const char *tag_of(const cJSON *tags, const char *key)
 	return v && cJSON_IsString(v) && v->valuestring ? v->valuestring : "";
 }
 
+/* The name of a `load` series' group: the tag named after its level
+ * (substation=.., district=..), "all" for the utility; NULL for a level the
+ * rollup does not write or a group without its tag (not forecast, counted). */
+static const char *group_name(const cJSON *tags, const char *level)
+{
+	if (!strcmp(level, "all"))
+		return "all";
+	if (strcmp(level, "substation") && strcmp(level, "district"))
+		return NULL;
+	const char *name = tag_of(tags, level);
+	return *name ? name : NULL;
+}
+
 /* One chunk of a group's rows: [time, wh, meters]. */
 static enum askue_err on_series(const char *name, const cJSON *tags, const cJSON *columns,
                                 const cJSON *values, void *ctx)
@@ -147,8 +163,13 @@ static enum askue_err on_series(const char *name, const cJSON *tags, const cJSON
 	struct frun *r = ctx;
 	(void)name;
 	(void)columns; /* the SELECT fixes them: time, wh, meters */
+	const char *level = tag_of(tags, "level"), *group = group_name(tags, level);
+	if (!group) {
+		r->rows_without_group += cJSON_GetArraySize(values);
+		return ASKUE_OK;
+	}
 	struct fgroup *g = NULL;
-	enum askue_err err = group_of(r, tag_of(tags, "level"), tag_of(tags, "name"), &g);
+	enum askue_err err = group_of(r, level, group, &g);
 	if (err || !g)
 		return err;
 	const cJSON *row;
@@ -172,7 +193,7 @@ static enum askue_err read_history(struct frun *r)
 	char q[256];
 	snprintf(q, sizeof q,
 	         "SELECT wh, meters FROM \"load\" WHERE time >= %llds AND time < %llds"
-	         " GROUP BY \"level\", \"name\"",
+	         " GROUP BY \"level\", \"substation\", \"district\"",
 	         (long long)r->starts[0], (long long)r->starts[r->days]);
 	double t0 = mono_s();
 	enum askue_err err = askue_influx_query_stream(r->ix, q, CHUNK_ROWS, on_series, r);
@@ -317,12 +338,13 @@ static enum askue_err one_group(struct frun *r, const struct fgroup *g)
 		return ASKUE_OK;
 	}
 	askue_forecast_predict(&m, r->horizon, d);
-	char esc_l[64], esc_n[4 * NAME_BYTES_MAX + 1], tags[sizeof esc_l + sizeof esc_n + 16];
-	if (askue_lineproto_escape_tag(g->level, strlen(g->level), esc_l, sizeof esc_l) ==
-	            (size_t)-1 ||
-	    askue_lineproto_escape_tag(g->name, strlen(g->name), esc_n, sizeof esc_n) == (size_t)-1)
+	char esc[4 * NAME_BYTES_MAX + 1], tags[sizeof esc + 2 * sizeof g->level + 16];
+	if (askue_lineproto_escape_tag(g->name, strlen(g->name), esc, sizeof esc) == (size_t)-1)
 		return askue_err_set(ASKUE_ERR_INVALID, "forecast: group '%s' cannot be a tag", g->name);
-	snprintf(tags, sizeof tags, "level=%s,name=%s", esc_l, esc_n);
+	if (!strcmp(g->level, "all")) /* level is all, substation or district (group_name) */
+		snprintf(tags, sizeof tags, "level=all");
+	else
+		snprintf(tags, sizeof tags, "level=%s,%s=%s", g->level, g->level, esc);
 	enum askue_err err = ASKUE_OK;
 	for (int h = 0; h < r->horizon && !err; h++)
 		err = day_points(r, tags, h, &d[h]);
@@ -372,6 +394,7 @@ static void report(struct frun *r)
 	cJSON_AddStringToObject(rep, "forecast_to",
 	                        askue_date_format(askue_date_add_days(r->last, r->horizon), d));
 	askue_json_add_int(rep, "load_rows", r->rows);
+	askue_json_add_int(rep, "load_rows_without_group", r->rows_without_group);
 	askue_json_add_int(rep, "groups", (int64_t)r->ng);
 	askue_json_add_int(rep, "groups_forecast", r->forecast);
 	askue_json_add_int(rep, "groups_too_little_history", r->too_little);

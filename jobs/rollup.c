@@ -51,7 +51,8 @@ struct mrec {
 
 /* A `load` series of the day: a substation, a district, or the utility. */
 struct lgroup {
-	char *tags; /* "level=..,name=..": escaped, malloc'ed */
+	char *tags; /* "level=all", or "level=substation,substation=.." (district
+	             * likewise): escaped, malloc'ed */
 	int64_t wh[LOAD_SLOTS_MAX];
 	int32_t meters[LOAD_SLOTS_MAX];
 };
@@ -151,7 +152,9 @@ static size_t add_tag(char *tags, size_t o, const char *key, const char *value)
 }
 
 /* The index of the load group (level, name), created when new; -1 for an
- * empty name or one InfluxDB cannot hold as a tag. */
+ * empty name or one InfluxDB cannot hold as a tag. The group's name is the
+ * tag named after its level, as in `daily` (level=substation,substation=..);
+ * the utility (level all) has none. */
 static enum askue_err group_of(struct run *r, const char *level, const char *name,
                                int32_t *out)
 {
@@ -179,10 +182,13 @@ static enum askue_err group_of(struct run *r, const char *level, const char *nam
 	}
 	struct lgroup *g = &r->g[r->ng];
 	memset(g, 0, sizeof *g);
-	size_t n = strlen(level) + e + 16;
+	size_t n = 2 * strlen(level) + e + 16;
 	if (!(g->tags = malloc(n)))
 		return askue_err_set(ASKUE_ERR_NOMEM, "rollup: out of memory");
-	snprintf(g->tags, n, "level=%s,name=%s", level, esc);
+	if (!strcmp(level, "all"))
+		snprintf(g->tags, n, "level=all");
+	else
+		snprintf(g->tags, n, "level=%s,%s=%s", level, level, esc);
 	enum askue_err err = askue_strmap_put(r->gindex, key, (int64_t)r->ng);
 	if (err) {
 		free(g->tags);

@@ -9,7 +9,8 @@
 sim() { "$ASKUE_BUILD/askue-sim" "$@"; }
 msk() { TZ=Europe/Moscow date -d "$1" +%s; }
 
-# F-000001..4 at North/PS-1, F-000005..6 at South/PS-2; 22 days from
+# F-000001..4 at North/PS-1, F-000005..6 at South/"ПС 2, ф=1" (a name
+# line protocol must escape: a space, a comma, '='); 22 days from
 # 2026-10-01 of readings every 30 min (the first at 00:30 on 10-01, the
 # last at 00:00 on 10-23), written to InfluxDB as the ingestor would.
 fc_up() {
@@ -19,7 +20,7 @@ fc_up() {
 	printf '[influx]\nurl = %s\n[mqtt]\nport = %s\n' "$INFLUX_URL" "$MQTT_PORT" >"$ASKUE_HOME/askue.conf"
 	local i a
 	for i in 1 2 3 4 5 6; do
-		if [ $i -le 4 ]; then set -- North PS-1; else set -- South PS-2; fi
+		if [ $i -le 4 ]; then set -- North PS-1; else set -- South 'ПС 2, ф=1'; fi
 		a=$(askue subscriber add --name "S$i" --address "a$i" --district "$1" --substation "$2" \
 			--date 2026-01-01) || die "subscriber"
 		askue meter add --serial "F-00000$i" --model CE102 --commissioned 2025-01-01 \
@@ -43,8 +44,12 @@ registers_at() {
 		END { for (m in v) s += v[m]; printf "%d", s }' "$T_TMP/r.csv"
 }
 
+# load_sum LEVEL NAME FROM TO: a group's name is the tag named after its
+# level (the utility, all, has none: NAME ignored)
 load_sum() {
-	influx_query "SELECT sum(wh) FROM \"load\" WHERE level = '$1' AND \"name\" = '$2' AND time >= $3s AND time < $4s" |
+	local where="level = 'all'"
+	[ "$1" = all ] || where="$1 = '$2'"
+	influx_query "SELECT sum(wh) FROM \"load\" WHERE $where AND time >= $3s AND time < $4s" |
 		jq -r '.results[0].series[0].values[0][1]'
 }
 
@@ -70,17 +75,28 @@ test_forecast_load_sums_equal_the_registers() {
 
 test_forecast_writes_seven_days_and_rerun_changes_nothing() {
 	fc_up
+	# a point of the old layout (the group in a `name` tag): not a group, counted
+	printf 'load,level=substation,name=OLD wh=5i,meters=1i %s\n' "$(msk '2026-10-20 12:00')" |
+		curl -sf -XPOST "$INFLUX_URL/write?db=askue&precision=s" --data-binary @- || die "write"
 	# --dry-run: computed and reported, nothing written
 	ok askue --json job forecast --date 2026-10-22 --dry-run || return 1
 	jqeq '.groups' 5 && jqeq '.groups_forecast' 5 && jqeq '.points' $((5 * 7 * 48)) || return 1
+	jqeq '.load_rows_without_group' 1 || return 1
 	eq '{"results":[{"statement_id":0}]}' "$(influx_query 'SELECT * FROM forecast')" "dry run" || return 1
 	ok askue --json job forecast --date 2026-10-22 || return 1
 	jqeq '.history_to' 2026-10-22 && jqeq '.forecast_from' 2026-10-23 && jqeq '.forecast_to' 2026-10-29 || return 1
 	# history from the first day with load: 01.10 .. 22.10
 	jqeq '[.forecast[] | .history_days] | unique | join(",")' 22 || return 1
 	jqeq '[.forecast[] | "\(.kind)/\(.subject)"] | sort | join(" ")' \
-		"all/all district/North district/South substation/PS-1 substation/PS-2" || return 1
+		"all/all district/North district/South substation/PS-1 substation/ПС 2, ф=1" || return 1
 	eq 1680 "$(influx_query 'SELECT count(wh) FROM forecast' | jq -r '.results[0].series[0].values[0][1]')" "points" || return 1
+	# the group tags as in `load`: named after the level, none for the utility
+	eq "district horizon_d level substation" \
+		"$(influx_query 'SHOW TAG KEYS FROM forecast' | jq -r '[.results[0].series[0].values[][0]] | join(" ")')" \
+		"the tag keys of forecast" || return 1
+	OUT=$(influx_query "SELECT count(wh) FROM forecast WHERE horizon_d = '1' GROUP BY level, substation, district")
+	jqeq '[.results[0].series[] | "\(.tags | "\(.level)/\(.substation)/\(.district)")=\(.values[0][1])"] | sort | join(" ")' \
+		"all//=48 district//North=48 district//South=48 substation/PS-1/=48 substation/ПС 2, ф=1/=48" || return 1
 	# each day's peak is its largest half-hour (W = 2 x Wh), inside its interval
 	local t
 	t=$(msk '2026-10-25 00:00')
@@ -101,7 +117,7 @@ test_forecast_writes_seven_days_and_rerun_changes_nothing() {
 	jqeq 'length' 7 && jqeq '.[0].day' 2026-10-23 && jqeq '.[6].horizon_d' 7 || return 1
 	jq -e --argjson mean "$mean" '.[0].kwh * 1000 > 0.6 * $mean and .[0].kwh * 1000 < 1.4 * $mean' \
 		<<<"$OUT" >/dev/null || fail "next day $(jq .[0].kwh <<<"$OUT") kWh, history's mean day $mean Wh" || return 1
-	ok askue --json forecast show --level substation --name PS-2 --date 2026-10-22 || return 1
+	ok askue --json forecast show --level substation --name 'ПС 2, ф=1' --date 2026-10-22 || return 1
 	jqeq 'length' 7 && jqeq '.[0] | has("peak_kw") and has("peak_local")' true || return 1
 	ok askue forecast show --level district --name North --date 2026-10-22 || return 1
 	printf '%s' "$OUT" | grep -q '^2026-10-29 ' || fail "text form: $OUT" || return 1
@@ -124,6 +140,7 @@ test_forecast_too_little_history_is_reported() {
 	jqeq '.groups_not_forecast' 5 && jqeq '.points' 0 || return 1
 	jqeq '.not_forecast[0].reason' "no load after 2026-10-22: the rollup has not run since, or the group's meters are silent" || return 1
 	fails 64 "needs --name" askue forecast show --level substation || return 1
+	fails 64 "the utility .--level all. has no name" askue forecast show --name all || return 1
 	fails 64 "expected all, district or substation" askue forecast show --level city --name X || return 1
 	fails 65 "no such day" askue forecast show --date 2026-13-01 || return 1
 	printf '[forecast]\nmin_days = 60\n' >>"$ASKUE_HOME/askue.conf"

@@ -188,9 +188,13 @@ test_rollup_streams_an_answer_of_many_chunks() {
 
 # The `load` measurement: each meter's register increments spread over the
 # half-hours of the day and summed per substation, district and utility.
-# (NAME is an InfluxQL keyword: the tag is quoted, "name".)
+# A group's name is the tag named after its level (load_of substation PS-1:
+# WHERE substation = 'PS-1', as an analyst writes it); the utility's
+# (load_of all) has none.
 load_of() {
-	influx_query "SELECT wh, meters FROM \"load\" WHERE level = '$1' AND \"name\" = '$2' AND time >= ${D0}s AND time < ${D1}s"
+	local where="level = 'all'"
+	[ "$1" = all ] || where="$1 = '$2'"
+	influx_query "SELECT wh, meters FROM \"load\" WHERE $where AND time >= ${D0}s AND time < ${D1}s"
 }
 
 test_rollup_load_sums_per_group() {
@@ -217,7 +221,7 @@ test_rollup_load_sums_per_group() {
 	jqeq '.results[0].series[0].values[0:3] | map(.[1]) | join(" ")' "94 94 93" || return 1
 	# the utility: 10,250 + 4,500 = 14,750 (X9 has one reading and nothing
 	# before it: no increment); slot 2 = 159 + 93; slot 47: R2 alone
-	OUT=$(load_of all all)
+	OUT=$(load_of all)
 	jqeq '.results[0].series[0].values | map(.[1]) | add' 14750 || return 1
 	jqeq '.results[0].series[0].values[2] | "\(.[1])/\(.[2])"' "252/2" || return 1
 	jqeq '.results[0].series[0].values[47][2]' 1 || return 1
@@ -225,4 +229,39 @@ test_rollup_load_sums_per_group() {
 	load1=$(influx_query "SELECT * FROM \"load\"")
 	ok askue job rollup --date 2026-11-10 || return 1
 	eq "$load1" "$(influx_query "SELECT * FROM \"load\"")" "load after a rerun"
+}
+
+# The group tags of `load`: each kind carries its own (substation=..,
+# district=..), the utility neither, and no `name`; a name with spaces, a
+# comma, '=' and Cyrillic goes through line protocol's escaping and back.
+test_rollup_load_group_tags_are_named_after_the_level() {
+	ru_up
+	E=$(askue subscriber add --name E --address e --district 'Юг, ближний' \
+		--substation 'ТП 7, ряд=2' --date 2026-01-01) || die sub
+	askue meter add --serial R4 --model CE102 --commissioned 2025-01-01 --service-life 16 >/dev/null || die meter
+	askue meter install R4 "$E" --date 2026-01-10 >/dev/null || die install
+	# R4: 200.000 kWh at midnight 10.11, 202.400 at midnight 11.11: 2,400 Wh
+	# over the 48 half-hours, 50 each
+	write_lines <<EOF
+reading,meter=R4 ai_wh=200000i $D0
+reading,meter=R4 ai_wh=202400i $D1
+EOF
+	ok askue job rollup --date 2026-11-09 || return 1
+	ok askue --json job rollup --date 2026-11-10 || return 1
+	# all, PS-1, North, South (R2 has no substation), ТП 7.., Юг..
+	jqeq '.rollup_days[0].load_groups' 6 || return 1
+	eq "district level substation" \
+		"$(influx_query 'SHOW TAG KEYS FROM "load"' | jq -r '[.results[0].series[0].values[][0]] | join(" ")')" \
+		"the tag keys of load" || return 1
+	OUT=$(influx_query "SELECT count(wh) FROM \"load\" WHERE time >= ${D0}s AND time < ${D1}s GROUP BY level, substation, district")
+	jqeq '[.results[0].series[].tags | "\(.level)/\(.substation)/\(.district)"] | sort | join(" ")' \
+		"all// district//North district//South district//Юг, ближний substation/PS-1/ substation/ТП 7, ряд=2/" || return 1
+	OUT=$(load_of substation 'ТП 7, ряд=2')
+	jqeq '.results[0].series | length' 1 && jqeq '.results[0].series[0].values | length' 48 || return 1
+	jqeq '.results[0].series[0].values | map("\(.[1])/\(.[2])") | unique | join(" ")' "50/1" || return 1
+	OUT=$(load_of district 'Юг, ближний')
+	jqeq '.results[0].series[0].values | map(.[1]) | add' 2400 || return 1
+	# the utility: R1 10,250 + R2 4,500 + R4 2,400
+	OUT=$(load_of all)
+	jqeq '.results[0].series[0].values | map(.[1]) | add' 17150
 }

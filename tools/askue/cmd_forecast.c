@@ -1,7 +1,9 @@
 /* cmd_forecast — `askue forecast show [--level L] [--name N] [--date D]`:
  * the coming days' energy and peak of one group as `askue job forecast`
  * made them on day D (default: yesterday, the timer's), read back from
- * InfluxDB's `forecast` measurement (docs/analysts.md). */
+ * InfluxDB's `forecast` measurement (docs/analysts.md), where the group is
+ * its level and the tag named after it (substation=N, district=N; the
+ * utility, level all, has none). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,10 +83,11 @@ static void take(struct show *s, const cJSON *columns, const cJSON *values)
 	}
 }
 
+/* level is all, district or substation (checked); name is the group's. */
 static enum askue_err query(struct askue_cli *cli, const char *level, const char *name,
                             struct show *s)
 {
-	char esc[1024], q[1400];
+	char esc[1024], group[1100] = "", q[1500];
 	size_t o = 0;
 	for (const char *p = name; *p && o + 2 < sizeof esc; p++) {
 		if (*p == '\'' || *p == '\\')
@@ -92,10 +95,12 @@ static enum askue_err query(struct askue_cli *cli, const char *level, const char
 		esc[o++] = *p;
 	}
 	esc[o] = '\0';
+	if (strcmp(level, "all"))
+		snprintf(group, sizeof group, " AND \"%s\" = '%s'", level, esc);
 	snprintf(q, sizeof q,
 	         "SELECT wh, peak_w, peak_lo_w, peak_hi_w, peak_at, horizon_d FROM forecast"
-	         " WHERE level = '%s' AND \"name\" = '%s' AND time >= %llds AND time < %llds",
-	         level, esc, (long long)s->starts[0], (long long)s->starts[s->days]);
+	         " WHERE level = '%s'%s AND time >= %llds AND time < %llds",
+	         level, group, (long long)s->starts[0], (long long)s->starts[s->days]);
 	struct askue_influx *ix;
 	char *json = NULL;
 	enum askue_err err = askue_influx_open(&cli->cfg, &ix);
@@ -174,6 +179,9 @@ int cmd_forecast_show(struct askue_cli *cli, int argc, char **argv)
 		return cli_usage(cli, "--level '%s': expected all, district or substation", level);
 	if (!name && strcmp(level, "all"))
 		return cli_usage(cli, "--level %s needs --name", level);
+	if (name && !strcmp(level, "all"))
+		return cli_usage(cli, "--name: the utility (--level all) has no name; use --level "
+		                 "substation or district");
 	if (!name)
 		name = "all";
 	if (strlen(name) > 256)
