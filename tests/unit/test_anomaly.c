@@ -219,6 +219,39 @@ static void drop(void **state)
 	assert_false(r.found[ASKUE_ANOMALY_DROP]);
 }
 
+/* Days missing (the meter silent) leave their consumption, and the day
+ * after each gap's, unknown; rows after today are not looked at. */
+static void gaps(void **state)
+{
+	(void)state;
+	int64_t w[N];
+	struct askue_anomaly_result r;
+	flat(w, 0, 32, 10000);
+	flat(w, 32, N, 5000);
+	series(w);
+	/* drop days 40..49 (10 rows): 50..59 stay, 50 without a day before it */
+	memmove(&D[40], &D[50], 10 * sizeof D[0]);
+	askue_anomaly_days(&P, D, N - 10, TODAY, &r);
+	/* recent 32..59: known 32..39 and 51..59 = 17 >= 28 / 2 */
+	assert_int_equal(r.recent_n, 17);
+	assert_true(r.found[ASKUE_ANOMALY_DROP]);
+	/* 20 days missing: 32..39 known only (8 < 14): not judged */
+	series(w);
+	askue_anomaly_days(&P, D, 40, TODAY, &r);
+	assert_int_equal(r.recent_n, 8);
+	assert_false(r.drop_judged);
+	/* judged as of day 52, the rows after it are ignored: recent 25..52
+	 * (7 days at 10 kWh, 21 at 5), baseline 1..24 */
+	series(w);
+	askue_anomaly_days(&P, D, N, DAY0 + 52, &r);
+	assert_int_equal(r.recent_n, 28);
+	assert_int_equal(r.baseline_n, 24);
+	assert_int_equal(r.ratio_pct, 50);
+	/* as of day 39 the baseline is 1..11: too short to judge */
+	askue_anomaly_days(&P, D, N, DAY0 + 39, &r);
+	assert_false(r.drop_judged);
+}
+
 static void peers(void **state)
 {
 	(void)state;
@@ -302,7 +335,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(normal), cmocka_unit_test(backwards), cmocka_unit_test(jump),
-		cmocka_unit_test(stuck),  cmocka_unit_test(drop),      cmocka_unit_test(peers),
+		cmocka_unit_test(stuck),  cmocka_unit_test(drop),      cmocka_unit_test(gaps),
+		cmocka_unit_test(peers),
 		cmocka_unit_test(track),  cmocka_unit_test(kinds),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
