@@ -164,7 +164,7 @@ static const struct setting settings[] = {
 	  "how long the job collects retained status messages (0: do not ask the broker)"),
 	I("lifecycle", "horizon_days", lifecycle_horizon_days, "30", 0, 3660,
 	  "verification, end of service life and warranty alerts open this many days ahead"),
-	I("rollup", "keep_days", rollup_keep_days, "45", 2, 3660,
+	I("rollup", "keep_days", rollup_keep_days, "60", 2, 3660,
 	  "days of meter_day rows (each meter's first and last reading of a day) the ledger "
 	  "keeps; older ones are pruned by the rollup (InfluxDB keeps the readings, and "
 	  "billing rolls a pruned day up again when it needs it)"),

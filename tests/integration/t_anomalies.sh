@@ -103,9 +103,9 @@ test_anomalies_open_once_hold_and_close() {
 	sql "INSERT INTO anomaly VALUES ('2025-02-27', 'N1', 'drop', '2025-02-20', 0.5, '{}')"
 	ok askue --json job anomalies --date 2026-03-01 || die "job"
 	check 0 "$(sql "SELECT count(*) FROM anomaly WHERE day < '2026-01-01'")" "old rows pruned"
-	# the rollup keeps 45 days ([rollup] keep_days): the window is 45, and the
-	# drop's recent days 45 - 1 - 21 = 23 leave its baseline 21 days
-	check "45 23" "$(printf '%s' "$OUT" | jq -r '"\(.window_days) \(.drop_recent_days)"')" "window"
+	# the rollup keeps 60 days ([rollup] keep_days): the whole window of 60,
+	# the drop's recent days as set (28)
+	check "60 28" "$(printf '%s' "$OUT" | jq -r '"\(.window_days) \(.drop_recent_days)"')" "window"
 	check 7 "$(printf '%s' "$OUT" | jq .installed)" "installed"
 	check 7 "$(printf '%s' "$OUT" | jq .meters_with_days)" "meters with days"
 	check 3 "$(printf '%s' "$OUT" | jq .raw_meters)" "meters with raw readings"
