@@ -23,6 +23,7 @@
 #include <zlib.h>
 
 #include "anomaly.h"
+#include "date.h"
 
 #define LINE_MAX_BYTES 8192
 #define DAYS_MAX 1200
@@ -318,15 +319,10 @@ static int theft(const char *daily, const char *labels, const char *peers)
 	return 0;
 }
 
-/* Days since 1970-01-01 of y-m-d (H. Hinnant's days_from_civil). */
+/* Days since 1970-01-01 of y-m-d (lib/date). */
 static int32_t days_of(int y, int m, int d)
 {
-	y -= m <= 2;
-	int era = (y >= 0 ? y : y - 399) / 400;
-	int yoe = y - era * 400;
-	int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
+	return askue_date_from_ymd(y, m, d).days;
 }
 
 /* "YYYY-MM-DD HH:MM[:SS]" -> seconds (a clock label read as UTC). */

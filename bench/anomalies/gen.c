@@ -15,27 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static int32_t days_of(int y, int m, int d)
-{
-	y -= m <= 2;
-	int era = (y >= 0 ? y : y - 399) / 400;
-	int yoe = y - era * 400;
-	int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static void date_of(int32_t z, char buf[40])
-{
-	z += 719468;
-	int era = (z >= 0 ? z : z - 146096) / 146097;
-	int doe = z - era * 146097;
-	int yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int y = yoe + era * 400, doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1;
-	int m = mp < 10 ? mp + 3 : mp - 9;
-	snprintf(buf, 40, "%04d-%02d-%02d", y + (m <= 2), m, d);
-}
+#include "date.h"
 
 static int64_t consumption(long meter, int i, int days)
 {
@@ -61,7 +41,7 @@ int main(int argc, char **argv)
 	}
 	long n = atol(argv[2]);
 	int days = atoi(argv[3]);
-	int32_t first = days_of(y, mo, d) - days + 1;
+	int32_t first = askue_date_from_ymd(y, mo, d).days - days + 1;
 	sqlite3 *db;
 	sqlite3_stmt *st;
 	if (sqlite3_open(argv[1], &db) != SQLITE_OK ||
@@ -79,7 +59,7 @@ int main(int argc, char **argv)
 		int64_t reg = 1000000 + m;
 		for (int i = 0; i < days; i++) {
 			reg += consumption(m, i, days);
-			date_of(first + i, day);
+			askue_date_format((struct askue_date){first + i}, day);
 			sqlite3_bind_text(st, 1, serial, -1, SQLITE_TRANSIENT);
 			sqlite3_bind_text(st, 2, day, -1, SQLITE_TRANSIENT);
 			sqlite3_bind_int64(st, 3, (int64_t)(first + i) * 86400 - 10800);
