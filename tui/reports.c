@@ -164,18 +164,6 @@ enum askue_err console_run_askue(const struct console *c, int json, const char *
 	return *out ? ASKUE_OK : askue_err_set(ASKUE_ERR_NOMEM, "report: out of memory");
 }
 
-static void set_heads(struct table *t, const char *title, int n, const char *const *heads,
-                      const int *widths)
-{
-	table_clear(t);
-	snprintf(t->title, sizeof t->title, "%s", title);
-	t->n_cols = n;
-	for (int i = 0; i < n; i++) {
-		t->heads[i] = heads[i];
-		t->widths[i] = widths[i];
-	}
-}
-
 /* Text output as one row per line. */
 static enum askue_err text_rows(struct table *t, char *text)
 {
@@ -200,7 +188,7 @@ static enum askue_err pager(struct console *c, struct table *t, const char *titl
 	enum askue_err err = console_run_askue(c, 0, args, &text);
 	if (err)
 		return err;
-	set_heads(t, title, 1, heads, widths);
+	table_set_heads(t, title, 1, heads, widths);
 	err = text_rows(t, text);
 	free(text);
 	return err;
@@ -244,7 +232,7 @@ enum askue_err console_tariffs(struct console *c, struct table *t)
 	enum askue_err err = console_check(c, ASKUE_ACT_TARIFFS, "see tariffs");
 	if (err)
 		return err;
-	set_heads(t, "Tariffs (Enter: zones and price history)", 2, heads, widths);
+	table_set_heads(t, "Tariffs (Enter: zones and price history)", 2, heads, widths);
 	sqlite3_stmt *st;
 	if ((err = askue_ledger_stmt(c->ledger, "SELECT name FROM tariff ORDER BY name", &st)))
 		return console_busy(err);
@@ -337,7 +325,7 @@ enum askue_err console_debtors(struct console *c, const char *date, struct table
 	if ((err = run_json(c, args, &o)))
 		return err;
 	char title[200];
-	set_heads(t, "", 7, heads, widths);
+	table_set_heads(t, "", 7, heads, widths);
 	const cJSON *tot = cJSON_GetObjectItemCaseSensitive(o, "totals");
 	char n[24];
 	snprintf(title, sizeof title,
@@ -383,7 +371,7 @@ enum askue_err console_completeness(struct console *c, const char *date, struct 
 	if ((err = run_json(c, args, &o)))
 		return err;
 	char title[200], a[24], b[24], p[24];
-	set_heads(t, "", 4, heads, widths);
+	table_set_heads(t, "", 4, heads, widths);
 	snprintf(title, sizeof title, "Data completeness on %s: %s of %s meters with a reading (%s%%)",
 	         ds, jnum(o, "with_reading", b, sizeof b), jnum(o, "installed", a, sizeof a),
 	         jnum(o, "share_pct", p, sizeof p));

@@ -230,3 +230,15 @@ int text_fit(const char *s, int width, char *out, size_t out_size)
 	out[used] = 0;
 	return w;
 }
+
+void table_set_heads(struct table *t, const char *title, int n, const char *const *heads,
+                     const int *widths)
+{
+	table_clear(t);
+	snprintf(t->title, sizeof t->title, "%s", title);
+	t->n_cols = n;
+	for (int i = 0; i < n; i++) {
+		t->heads[i] = heads[i];
+		t->widths[i] = widths[i];
+	}
+}

@@ -50,6 +50,9 @@ struct table {
 ASKUE_MUST enum askue_err table_new(int n_cols, struct table **out);
 void table_free(struct table *t); /* NULL is a no-op */
 void table_clear(struct table *t);
+/* Clear T and give it TITLE and N columns with these heads and widths. */
+void table_set_heads(struct table *t, const char *title, int n, const char *const *heads,
+                     const int *widths);
 /* Append a row: n cells (at most n_cols, copied; NULL = ""), cut to
  * TABLE_CELL_BYTES_MAX on a character boundary. Past TABLE_ROWS_MAX the
  * row is counted in left_out and ASKUE_OK returned. */

@@ -16,18 +16,6 @@
 #include "registry.h"
 #include "text.h"
 
-static void set_heads(struct table *t, const char *title, int n, const char *const *heads,
-                      const int *widths)
-{
-	table_clear(t);
-	snprintf(t->title, sizeof t->title, "%s", title);
-	t->n_cols = n;
-	for (int i = 0; i < n; i++) {
-		t->heads[i] = heads[i];
-		t->widths[i] = widths[i];
-	}
-}
-
 struct fill {
 	struct console *c;
 	struct table *t;
@@ -53,7 +41,7 @@ enum askue_err console_find(struct console *c, const char *text, struct table *t
 		return err;
 	char title[300];
 	snprintf(title, sizeof title, "Subscribers: %s", text);
-	set_heads(t, title, 4, heads, widths);
+	table_set_heads(t, title, 4, heads, widths);
 	struct fill f = {.c = c, .t = t};
 	if ((err = askue_subscriber_find(c->ledger, text, CONSOLE_FIND_ROWS_MAX, found, &f)) ||
 	    (err = f.err))
@@ -290,7 +278,7 @@ enum askue_err console_card(struct console *c, const char *account, struct askue
 		return console_busy(err);
 	char title[300];
 	snprintf(title, sizeof title, "Card %s %s", s.account, s.name);
-	set_heads(t, title, 2, heads, widths);
+	table_set_heads(t, title, 2, heads, widths);
 	struct card_meters *m = calloc(1, sizeof *m);
 	if (!m)
 		return askue_err_set(ASKUE_ERR_NOMEM, "card: out of memory");
@@ -353,7 +341,7 @@ enum askue_err console_alerts(struct console *c, const char *kind, const char *s
 	char title[200];
 	snprintf(title, sizeof title, "Alerts: %s, %s", *kind ? kind : "every kind",
 	         *state ? state : "all states");
-	set_heads(t, title, 7, heads, widths);
+	table_set_heads(t, title, 7, heads, widths);
 	struct askue_alert_filter flt = {.active_only = !strcmp(state, "active") ||
 	                                                !strcmp(state, "open") ||
 	                                                !strcmp(state, "assigned"),
@@ -386,7 +374,7 @@ enum askue_err console_suspense(struct console *c, struct table *t)
 	enum askue_err err = console_check(c, ASKUE_ACT_SUSPENSE, "see payments in suspense");
 	if (err)
 		return err;
-	set_heads(t, "Payments in suspense", 7, heads, widths);
+	table_set_heads(t, "Payments in suspense", 7, heads, widths);
 	struct fill f = {.c = c, .t = t};
 	if ((err = askue_suspense_each(c->ledger, 0, suspense_row, &f)) || (err = f.err))
 		return console_busy(err);
@@ -399,7 +387,7 @@ static void detail_heads(struct table *t, const char *title)
 {
 	static const char *const heads[] = {"", ""};
 	static const int widths[] = {14, 0};
-	set_heads(t, title, 2, heads, widths);
+	table_set_heads(t, title, 2, heads, widths);
 }
 
 /* A JSON value as a person reads it: null "-", an array of strings
