@@ -56,7 +56,7 @@ static const struct cli_command commands[] = {
 	{"alert", "assign", cmd_alert_assign, "ID PERSON"},
 	{"alert", "resolve", cmd_alert_resolve, "ID --outcome TEXT"},
 	{NULL, "job", cmd_job,
-	 "stale|lifecycle|rollup|billing|penalties|payments|forecast [--period P] [--date D] [--dry-run]"},
+	 "stale|lifecycle|rollup|billing|penalties|payments|anomalies|forecast [--period P] [--date D] [--dry-run]"},
 	{"meter", "check", cmd_meter_check,
 	 "SERIAL --date D [--time HH:MM] --reading KWH[,KWH..]   (a field check)"},
 	{"reading", "add", cmd_reading_add,
@@ -90,6 +90,25 @@ static const struct cli_command commands[] = {
 	{NULL, "user", cmd_user, "add NAME --role R | list | passwd NAME | disable NAME   (console users; password on stdin)"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static int is_help(const char *a)
+{
+	return !strcmp(a, "--help") || !strcmp(a, "-h");
+}
+
+/* The usage lines of the commands of GROUP (or of the one command CMD). */
+static int group_usage(FILE *out, const char *group, const struct cli_command *cmd)
+{
+	int n = 0;
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		const struct cli_command *c = &commands[i];
+		if (cmd ? c != cmd : (!c->group || strcmp(c->group, group)))
+			continue;
+		fprintf(out, "%s askue %s%s%s %s\n", n++ ? "      " : "usage:", c->group ? c->group : "",
+		        c->group ? " " : "", c->name, c->usage);
+	}
+	return n;
+}
 
 static void usage(FILE *out)
 {
@@ -136,10 +155,21 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!cmd) {
+		/* "askue invoice" or "askue invoice --help": the group's commands */
+		int help = i + 1 < argc && is_help(argv[i + 1]);
+		if ((i + 1 >= argc || help) && group_usage(help ? stdout : stderr, argv[i], NULL))
+			return help ? 0 : EX_USAGE;
 		fprintf(stderr, "askue: unknown command '%s%s%s'\n", argv[i], i + 1 < argc ? " " : "",
 		        i + 1 < argc ? argv[i + 1] : "");
 		usage(stderr);
 		return EX_USAGE;
+	}
+	/* "askue COMMAND ... --help": its usage, nothing run (before "--") */
+	for (int a = i + (cmd->group ? 2 : 1); a < argc && strcmp(argv[a], "--"); a++) {
+		if (is_help(argv[a])) {
+			group_usage(stdout, NULL, cmd);
+			return 0;
+		}
 	}
 	char command[64];
 	snprintf(command, sizeof command, "%s%s%s", cmd->group ? cmd->group : "",
