@@ -7,6 +7,19 @@
  *   plugin_opt_reload_s 30                      (1..3600; how often the ledger is checked)
  *   plugin_opt_clientid_prefix true             (optional: a client id must be the
  *                                                username or start with it and - _ . :)
+ *   plugin_opt_hold_s 60                        (0..3600, default 0 = off; after a start,
+ *                                                meters and concentrators wait until an
+ *                                                ingestor has subscribed, at most this long)
+ *
+ * The hold: Mosquitto 2.0.11 restores a persisted session after its own
+ * restart without its $share subscription, and drops what is published to
+ * a topic nobody subscribes to. Until the ingestor has reconnected and
+ * subscribed again, every reading a meter publishes would be acknowledged
+ * to the meter and lost. So after a start, a meter's or concentrator's
+ * connection is closed without a CONNACK (a network error to the meter,
+ * which retries) until a client of the ingestor role has subscribed to the
+ * readings, or hold_s has passed (no ingestor at all: nothing would hold
+ * the readings anyway). Services are never held.
  *
  * Every callback runs on the broker's only thread, so none of them touches
  * SQLite: BASIC_AUTH and ACL_CHECK look the username up in the in-memory
@@ -34,6 +47,8 @@
 
 #define RELOAD_S_DEFAULT 30
 #define RELOAD_S_MAX 3600
+#define HOLD_S_DEFAULT 0
+#define HOLD_S_MAX 3600
 /* Denials logged per second; beyond it they are counted and summed up, so
  * a misbehaving fleet cannot flood the log or slow the broker. */
 #define DENIAL_LINES_PER_S 50
@@ -43,6 +58,9 @@ struct plugin {
 	struct reloader *reloader;
 	struct auth_table *table; /* the broker thread's; swapped on tick */
 	int clientid_prefix;
+	int hold_s;           /* plugin_opt_hold_s */
+	int64_t started_s;    /* mono_s() at init */
+	int readings_taken;   /* an ingestor subscribed since the start */
 	int64_t log_window_s;
 	int log_lines;
 	long long suppressed;
@@ -109,6 +127,12 @@ static int clientid_fits(const char *id, const char *user)
 	return id[n] == '\0' || (strchr("-_.:", id[n]) && id[n] != '\0');
 }
 
+/* Meters and concentrators are held after the start (see the top). */
+static int held(const struct plugin *p)
+{
+	return !p->readings_taken && p->hold_s > 0 && mono_s() - p->started_s < p->hold_s;
+}
+
 static int on_basic_auth(int event, void *event_data, void *userdata)
 {
 	(void)event;
@@ -141,6 +165,13 @@ static int on_basic_auth(int event, void *event_data, void *userdata)
 		         clean(addr, b3), why);
 		return MOSQ_ERR_AUTH;
 	}
+	if (e->kind != AUTH_SERVICE && held(p)) {
+		char b1[LOG_FIELD_BYTES], b2[LOG_FIELD_BYTES];
+		deny_log(p, "held client '%s' user '%s': no ingestor has subscribed since the broker "
+		         "started (its readings would be dropped); it is let in once one has, or after "
+		         "%d s", clean(id, b1), clean(user, b2), p->hold_s);
+		return MOSQ_ERR_UNKNOWN; /* closed without a CONNACK: the meter retries */
+	}
 	return MOSQ_ERR_SUCCESS;
 }
 
@@ -152,8 +183,17 @@ static int on_acl_check(int event, void *event_data, void *userdata)
 	if (!p || !ed || !ed->client)
 		return MOSQ_ERR_ACL_DENIED;
 	const char *user = mosquitto_client_username(ed->client);
-	if (acl_allows(p->table, user, ed->access, ed->topic))
+	if (acl_allows(p->table, user, ed->access, ed->topic)) {
+		if (ed->access == ACL_SUBSCRIBE && !p->readings_taken && user) {
+			const struct auth_entry *e = auth_table_find(p->table, user, strlen(user));
+			if (e && e->kind == AUTH_SERVICE && e->role == ASKUE_ROLE_INGESTOR) {
+				p->readings_taken = 1;
+				mosquitto_log_printf(MOSQ_LOG_NOTICE, "askue_auth: ingestor '%s' subscribed "
+				                     "to the readings: meters and concentrators are let in", user);
+			}
+		}
 		return MOSQ_ERR_SUCCESS;
+	}
 	char b1[LOG_FIELD_BYTES], b2[LOG_FIELD_BYTES], b3[LOG_FIELD_BYTES];
 	deny_log(p, "denied %s on '%s' for client '%s' user '%s'", acl_access_name(ed->access),
 	         clean(ed->topic, b1), clean(mosquitto_client_id(ed->client), b2), clean(user, b3));
@@ -220,11 +260,12 @@ int mosquitto_plugin_version(int supported_version_count, const int *supported_v
 }
 
 static int parse_options(struct mosquitto_opt *options, int option_count, const char **ledger,
-                         int *reload_s, int *clientid_prefix)
+                         int *reload_s, int *clientid_prefix, int *hold_s)
 {
 	*ledger = NULL;
 	*reload_s = RELOAD_S_DEFAULT;
 	*clientid_prefix = 0;
+	*hold_s = HOLD_S_DEFAULT;
 	for (int i = 0; i < option_count; i++) {
 		const char *k = options[i].key, *v = options[i].value;
 		if (!k || !v) {
@@ -242,11 +283,23 @@ static int parse_options(struct mosquitto_opt *options, int option_count, const 
 				return -1;
 			}
 			*reload_s = (int)n;
+		} else if (!strcmp(k, "hold_s")) {
+			char *end;
+			errno = 0;
+			long n = strtol(v, &end, 10);
+			if (errno || end == v || *end || n < 0 || n > HOLD_S_MAX) {
+				mosquitto_log_printf(MOSQ_LOG_ERR,
+				                     "askue_auth: plugin_opt_hold_s '%s': expected 0..%d", v,
+				                     HOLD_S_MAX);
+				return -1;
+			}
+			*hold_s = (int)n;
 		} else if (!strcmp(k, "clientid_prefix") && (!strcmp(v, "true") || !strcmp(v, "false"))) {
 			*clientid_prefix = !strcmp(v, "true");
 		} else {
 			mosquitto_log_printf(MOSQ_LOG_ERR, "askue_auth: plugin_opt_%s '%s': unknown option or "
-			                     "bad value (ledger PATH, reload_s N, clientid_prefix true|false)",
+			                     "bad value (ledger PATH, reload_s N, clientid_prefix true|false, "
+			                     "hold_s N)",
 			                     k, v);
 			return -1;
 		}
@@ -279,8 +332,8 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
                           struct mosquitto_opt *options, int option_count)
 {
 	const char *ledger;
-	int reload_s, clientid_prefix;
-	if (parse_options(options, option_count, &ledger, &reload_s, &clientid_prefix))
+	int reload_s, clientid_prefix, hold_s;
+	if (parse_options(options, option_count, &ledger, &reload_s, &clientid_prefix, &hold_s))
 		return MOSQ_ERR_INVAL;
 	if (askue_cred_init() != ASKUE_OK) {
 		mosquitto_log_printf(MOSQ_LOG_ERR, "askue_auth: libsodium failed to start");
@@ -291,6 +344,8 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
 		return MOSQ_ERR_NOMEM;
 	p->id = identifier;
 	p->clientid_prefix = clientid_prefix;
+	p->hold_s = hold_s;
+	p->started_s = mono_s();
 	char decoy_text[ASKUE_SECRET_TEXT_BUF];
 	if (askue_cred_new(decoy_text, &p->decoy) != ASKUE_OK) {
 		free(p);
@@ -302,7 +357,8 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
 		free(p);
 		return MOSQ_ERR_NOMEM;
 	}
-	mosquitto_log_printf(MOSQ_LOG_NOTICE, "askue_auth: %s (checked every %d s)", msg, reload_s);
+	mosquitto_log_printf(MOSQ_LOG_NOTICE, "askue_auth: %s (checked every %d s; meters held "
+	                     "until an ingestor subscribes, at most %d s)", msg, reload_s, hold_s);
 	int rc = mosquitto_callback_register(identifier, MOSQ_EVT_BASIC_AUTH, on_basic_auth, NULL, p);
 	if (!rc)
 		rc = mosquitto_callback_register(identifier, MOSQ_EVT_ACL_CHECK, on_acl_check, NULL, p);

@@ -316,8 +316,14 @@ test_production_config_with_tls() {
 	SERVERS_PIDS="$SERVERS_PIDS $!"
 	MQTT_LOG=$T_TMP/mqtt/mosquitto.log
 	wait_port "$tls_port" && wait_port "$MQTT_PORT" || die "the broker did not start: $(cat mqtt/*.out)"
-	ingest_start
 	tls() { mosquitto_pub -h "$1" -p "$tls_port" --cafile askue-ca.crt -q 1 "${@:2}" 2>>pub.err; }
+	# plugin_opt_hold_s 60: a meter is held (closed, no CONNACK) until an
+	# ingestor has subscribed, so no reading goes to a topic nobody takes
+	! tls 127.0.0.1 -u M1 -P "$PW1" -i M1 -t meters/M1/readings -m early ||
+		die "a meter was let in before any ingestor subscribed"
+	wait_logged "held client 'M1' user 'M1'" || die "at line $LINENO"
+	ingest_start
+	wait_logged "subscribed to the readings: meters and concentrators are let in" || die "at line $LINENO"
 	tls 127.0.0.1 -u M1 -P "$PW1" -i M1 -t meters/M1/readings -m over-tls || die "TLS publish refused"
 	tls localhost -u M1 -P "$PW1" -i M1-2 -t meters/M1/readings -m by-name || die "TLS by host name"
 	wait_received "meters/M1/readings by-name" && received "meters/M1/readings over-tls" ||
@@ -330,4 +336,22 @@ test_production_config_with_tls() {
 	! mosquitto_pub -h 127.0.0.1 -p "$tls_port" --cafile /etc/ssl/certs/ca-certificates.crt \
 		-u M1 -P "$PW1" -i M1 -t meters/M1/readings -m x 2>/dev/null ||
 		die "a client that does not trust askue's CA connected"
+}
+
+# The hold ends by itself after plugin_opt_hold_s when no ingestor comes
+# (nothing would take the readings then either); services are never held.
+test_meters_held_until_an_ingestor_subscribes_or_the_hold_ends() {
+	meter_new M1
+	PW1=$(askue meter credentials M1) || die "at line $LINENO"
+	PWJ=$(askue service credentials jobs) || die "at line $LINENO"
+	trap broker_down EXIT
+	mosquitto_start "$T_TMP/mqtt" "user $(id -un)" "plugin $ASKUE_BUILD/askue_auth.so" \
+		"plugin_opt_ledger $ASKUE_HOME/askue.db" "plugin_opt_hold_s 3" || die "at line $LINENO"
+	MQTT_LOG=$T_TMP/mqtt/mosquitto.log
+	local t0=$SECONDS
+	! connects M1 "$PW1" || die "a meter was let in at once"
+	connects askue-jobs "$PWJ" || die "a service was held"
+	wait_for 10 connects M1 "$PW1" || die "still held after the hold ended"
+	[ $((SECONDS - t0)) -ge 2 ] || die "let in after $((SECONDS - t0)) s, before the hold ended"
+	logged "held client 'M1'" || die "the hold was not logged"
 }
