@@ -355,3 +355,53 @@ test_meters_held_until_an_ingestor_subscribes_or_the_hold_ends() {
 	[ $((SECONDS - t0)) -ge 2 ] || die "let in after $((SECONDS - t0)) s, before the hold ended"
 	logged "held client 'M1'" || die "the hold was not logged"
 }
+
+# A broker restart with the real ingestor in its default $share group:
+# Mosquitto 2.0.11 restores the ingestor's sessions without their shared
+# subscription, so a reading a meter publishes before the ingestor has
+# subscribed again would be dropped. With plugin_opt_hold_s the meter,
+# retrying as meters do, gets in only after the ingestor is back: every
+# reading arrives in InfluxDB.
+test_broker_restart_with_the_hold_loses_no_reading() {
+	meter_new M1
+	PW1=$(askue meter credentials M1) || die "at line $LINENO"
+	ingest_creds
+	trap 'kill "$ING_PID" 2>/dev/null; wait "$ING_PID" 2>/dev/null; broker_down' EXIT
+	mosquitto_start "$T_TMP/mqtt" "user $(id -un)" "plugin $ASKUE_BUILD/askue_auth.so" \
+		"plugin_opt_ledger $ASKUE_HOME/askue.db" "plugin_opt_hold_s 30" || die "at line $LINENO"
+	MQTT_LOG=$T_TMP/mqtt/mosquitto.log
+	influxd_start "$T_TMP/influx" >/dev/null || die "influxd"
+	printf '[mqtt]\nport = %s\n[influx]\nurl = %s\n[ingestor]\nusername = askue-ingestor\npassword = %s\nconnections = 2\nbatch_ms = 100\n' \
+		"$MQTT_PORT" "$INFLUX_URL" "$PW_ING" >"$ASKUE_HOME/askue.conf"
+	"$ASKUE_BUILD/askue-ingestor" >>"$T_TMP/ingestor.log" 2>&1 &
+	ING_PID=$!
+	wait_for 10 grep -q 'subscribed to \$share/ingest' "$T_TMP/ingestor.log" || die "ingestor"
+	local now
+	now=$(date +%s)
+	# meter_pub TS KWH: publish until the broker takes it (a meter retries)
+	meter_pub() {
+		local i
+		for i in $(seq 1 300); do
+			pub M1 "$PW1" meters/M1/readings "{\"meter\":\"M1\",\"readings\":[{\"ts\":$1,\"1.8.0\":$2}]}" &&
+				return 0
+			sleep 0.1
+		done
+		return 1
+	}
+	stored() { [ "$(influx_query 'SELECT count(ai_wh) FROM reading' | jq -r '.results[0].series[0].values[0][1] // 0')" = "$1" ]; }
+	meter_pub $((now - 120)) 1.5 || die "first reading"
+	wait_for 20 stored 1 || die "the first reading was not stored"
+	# a graceful restart: the broker saves the sessions and comes back at once
+	kill "$MQTT_PID"
+	wait "$MQTT_PID" 2>/dev/null
+	LD_PRELOAD=$(gcc -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0 \
+		mosquitto -c "$T_TMP/mqtt/mosquitto.conf" >>"$T_TMP/mqtt/mosquitto.out" 2>&1 &
+	MQTT_PID=$!
+	SERVERS_PIDS="$SERVERS_PIDS $MQTT_PID"
+	wait_port "$MQTT_PORT" || die "the broker did not come back"
+	meter_pub $((now - 60)) 2.5 || die "the meter never got in again"
+	wait_for 20 stored 2 || die "the reading after the restart was lost"
+	logged "held client 'M1'" || die "the meter was not held after the restart"
+	grep -q 'subscribed to the readings: meters and concentrators are let in' "$MQTT_LOG" ||
+		die "at line $LINENO"
+}
