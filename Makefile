@@ -64,7 +64,7 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,build/asan/tests/%,$(UNIT_SRC))
 
 .SECONDARY:
 .DELETE_ON_ERROR:
-.PHONY: all test check demo unit cli integration fuzz deps bench lint clean
+.PHONY: all test check demo unit cli integration fuzz deps bench soak lint clean
 all: $(REL_PROGS)
 	@mkdir -p bin && for p in $(PROGRAMS) $(PLUGIN); do ln -sf ../build/rel/$$p bin/$$p; done
 
@@ -152,10 +152,17 @@ fuzz:
 deps:
 	@deploy/install-deps
 
-# Every benchmark, one after another (long: about 15 minutes); each prints
+# The long fault run (not in `make test`): t_fault's SIGKILLs and InfluxDB
+# outage over 2,000,000 readings, about 10 minutes (SOAK_DAYS x 400).
+soak: deps
+	@$(MAKE) --no-print-directory $(ASAN_PROGS)
+	@ASKUE_BUILD=$(CURDIR)/build/asan FAULT_DAYS=$${SOAK_DAYS:-5000} \
+		TEST_FILTER=test_200k_readings tests/integration/run
+
+# Every benchmark, one after another (long: about 40 minutes); each prints
 # its figures for bench/RESULTS.md.
 bench: all
-	@for b in registry auth stale relay ingest rollup billing penalties; do echo "== bench/$$b"; bench/$$b/run || exit 1; done
+	@for b in registry auth stale relay ingest rollup billing penalties anomalies forecast; do echo "== bench/$$b"; bench/$$b/run || exit 1; done
 
 lint:
 	clang-tidy --quiet $(LIB_SRC) $(call prog_src,askue) -- $(CPPFLAGS) $(CSTD)
