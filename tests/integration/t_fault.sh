@@ -9,7 +9,7 @@
 #
 # FAULT_SEED=N replays the same kill moments (the seed is printed).
 # FAULT_DAYS=N makes the stream longer (400 meters x N readings; `make
-# soak` runs 5,000 days: 2,000,000 readings, about 10 minutes of kills).
+# soak` runs 3,600 days: 1,440,000 readings, about 7 minutes of kills).
 
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/servers.sh"
 
