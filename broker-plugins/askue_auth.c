@@ -259,6 +259,21 @@ int mosquitto_plugin_version(int supported_version_count, const int *supported_v
 	return -1;
 }
 
+/* plugin_opt_KEY V: an integer LO..HI into *out, or -1 with the reason logged. */
+static int int_option(const char *k, const char *v, int lo, int hi, int *out)
+{
+	char *end;
+	errno = 0;
+	long n = strtol(v, &end, 10);
+	if (errno || end == v || *end || n < lo || n > hi) {
+		mosquitto_log_printf(MOSQ_LOG_ERR, "askue_auth: plugin_opt_%s '%s': expected %d..%d", k,
+		                     v, lo, hi);
+		return -1;
+	}
+	*out = (int)n;
+	return 0;
+}
+
 static int parse_options(struct mosquitto_opt *options, int option_count, const char **ledger,
                          int *reload_s, int *clientid_prefix, int *hold_s)
 {
@@ -273,27 +288,11 @@ static int parse_options(struct mosquitto_opt *options, int option_count, const 
 		} else if (!strcmp(k, "ledger") && *v) {
 			*ledger = v;
 		} else if (!strcmp(k, "reload_s")) {
-			char *end;
-			errno = 0;
-			long n = strtol(v, &end, 10);
-			if (errno || end == v || *end || n < 1 || n > RELOAD_S_MAX) {
-				mosquitto_log_printf(MOSQ_LOG_ERR,
-				                     "askue_auth: plugin_opt_reload_s '%s': expected 1..%d", v,
-				                     RELOAD_S_MAX);
+			if (int_option(k, v, 1, RELOAD_S_MAX, reload_s))
 				return -1;
-			}
-			*reload_s = (int)n;
 		} else if (!strcmp(k, "hold_s")) {
-			char *end;
-			errno = 0;
-			long n = strtol(v, &end, 10);
-			if (errno || end == v || *end || n < 0 || n > HOLD_S_MAX) {
-				mosquitto_log_printf(MOSQ_LOG_ERR,
-				                     "askue_auth: plugin_opt_hold_s '%s': expected 0..%d", v,
-				                     HOLD_S_MAX);
+			if (int_option(k, v, 0, HOLD_S_MAX, hold_s))
 				return -1;
-			}
-			*hold_s = (int)n;
 		} else if (!strcmp(k, "clientid_prefix") && (!strcmp(v, "true") || !strcmp(v, "false"))) {
 			*clientid_prefix = !strcmp(v, "true");
 		} else {

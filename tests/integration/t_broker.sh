@@ -228,7 +228,8 @@ test_broker_starts_before_the_ledger_exists() {
 }
 
 test_bad_plugin_options_stop_the_broker() {
-	for opts in "plugin_opt_reload_s 0" "plugin_opt_reload_s 1x" "plugin_opt_colour blue"; do
+	for opts in "plugin_opt_reload_s 0" "plugin_opt_reload_s 1x" "plugin_opt_hold_s -1" \
+		"plugin_opt_hold_s 3601" "plugin_opt_colour blue"; do
 		dir=$T_TMP/bad-$RANDOM
 		mkdir -p "$dir"
 		printf '%s\n' "listener $(free_port) 127.0.0.1" "user $(id -un)" "log_dest stderr" \
@@ -392,13 +393,7 @@ test_broker_restart_with_the_hold_loses_no_reading() {
 	meter_pub $((now - 120)) 1.5 || die "first reading"
 	wait_for 20 stored 1 || die "the first reading was not stored"
 	# a graceful restart: the broker saves the sessions and comes back at once
-	kill "$MQTT_PID"
-	wait "$MQTT_PID" 2>/dev/null
-	LD_PRELOAD=$(gcc -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0 \
-		mosquitto -c "$T_TMP/mqtt/mosquitto.conf" >>"$T_TMP/mqtt/mosquitto.out" 2>&1 &
-	MQTT_PID=$!
-	SERVERS_PIDS="$SERVERS_PIDS $MQTT_PID"
-	wait_port "$MQTT_PORT" || die "the broker did not come back"
+	mosquitto_restart || die "the broker did not come back"
 	meter_pub $((now - 60)) 2.5 || die "the meter never got in again"
 	wait_for 20 stored 2 || die "the reading after the restart was lost"
 	logged "held client 'M1'" || die "the meter was not held after the restart"

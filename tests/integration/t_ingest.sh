@@ -303,15 +303,6 @@ test_refused_point_quarantined_rest_stored() {
 	check 1 "$(q1 'SELECT last(rej_influx_refused) FROM ingest')" "counted"
 }
 
-mosquitto_restart() {
-	kill "$MQTT_PID"
-	wait "$MQTT_PID" 2>/dev/null
-	mosquitto -c "$T_TMP/mq/mosquitto.conf" >>"$T_TMP/mq/mosquitto.out" 2>&1 &
-	MQTT_PID=$!
-	SERVERS_PIDS="$SERVERS_PIDS $MQTT_PID"
-	wait_port "$MQTT_PORT" || die "mosquitto did not come back"
-}
-
 # The broker keeps the ingestor's session (and the messages for it) across
 # its own restart; the ingestor reconnects by itself.
 test_broker_restart_nothing_lost() {
@@ -320,12 +311,12 @@ test_broker_restart_nothing_lost() {
 	wait_count 200
 	ingestor_stop || die "exit status"
 	messages B 200 300 | publish B
-	mosquitto_restart
+	mosquitto_restart || die "mosquitto did not come back"
 	ingestor_start
 	wait_count 500
 	local before i
 	before=$(grep -c 'mqtt: connected' "$T_TMP/ingestor.log")
-	mosquitto_restart
+	mosquitto_restart || die "mosquitto did not come back"
 	# all four sessions back
 	for i in $(seq 1 100); do
 		[ "$(grep -c 'mqtt: connected' "$T_TMP/ingestor.log")" -ge $((before + 4)) ] && break
@@ -376,7 +367,7 @@ test_broker_restart_window_plain_subscription() {
 	ingest_up "share_group =" "connections = 1"
 	messages W 0 100 | publish W
 	wait_count 100
-	mosquitto_restart
+	mosquitto_restart || die "mosquitto did not come back"
 	messages W 100 100 | publish W
 	wait_count 200
 	check "$(expected_sum 0 200)" "$(q1 "SELECT sum(ai_wh) FROM reading")" "sum"

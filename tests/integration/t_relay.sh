@@ -205,19 +205,14 @@ test_broker_down_then_up_relay_catches_up() {
 	askue subscriber add --name "Иванов" --address "ул. Ленина, 1" >/dev/null || die "add"
 	wait_distinct 3
 	sub_stop
-	kill "$MQTT_PID"
-	wait "$MQTT_PID" 2>/dev/null
+	mosquitto_stop
 	local i
 	for i in 1 2 3 4 5; do
 		askue subscriber add --name "Абонент $i" --address "ул. Ленина, $i" >/dev/null || die "add $i"
 	done
 	wait_for 10 grep -q 'cannot connect' "$T_TMP/relay.log" || die "the relay did not notice"
 	sleep 1
-	LD_PRELOAD=$(gcc -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0 \
-		mosquitto -c "$T_TMP/mqtt/mosquitto.conf" >>"$T_TMP/mqtt/mosquitto.out" 2>&1 &
-	MQTT_PID=$!
-	SERVERS_PIDS="$SERVERS_PIDS $MQTT_PID"
-	wait_port "$MQTT_PORT" || die "mosquitto did not come back"
+	mosquitto_resume || die "mosquitto did not come back"
 	sub_start
 	local n
 	n=$(last_id)

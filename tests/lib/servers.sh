@@ -59,7 +59,16 @@ mosquitto_start() {
 		echo "per_listener_settings false"
 		for line in "$@"; do echo "$line"; done
 	} >"$dir/mosquitto.conf"
-	local preload=""
+	MQTT_DIR=$dir
+	export MQTT_PORT MQTT_DIR
+	mosquitto_resume
+}
+
+# mosquitto_resume: start the broker again on the configuration (and the
+# persistence) mosquitto_start wrote; mosquitto_stop: a clean stop (the
+# broker saves its sessions); mosquitto_restart: both.
+mosquitto_resume() {
+	local dir=$MQTT_DIR preload=""
 	# A plugin built with ASan needs the runtime in the stock broker.
 	if grep -q '^plugin .*asan' "$dir/mosquitto.conf"; then
 		preload=$(gcc -print-file-name=libasan.so)
@@ -68,8 +77,16 @@ mosquitto_start() {
 		>>"$dir/mosquitto.out" 2>&1 &
 	MQTT_PID=$!
 	SERVERS_PIDS="$SERVERS_PIDS $MQTT_PID"
-	export MQTT_PORT MQTT_PID
+	export MQTT_PID
 	wait_port "$MQTT_PORT" || { cat "$dir/mosquitto.out" "$dir/mosquitto.log" >&2; return 1; }
+}
+mosquitto_stop() {
+	kill "$MQTT_PID" 2>/dev/null
+	wait "$MQTT_PID" 2>/dev/null
+}
+mosquitto_restart() {
+	mosquitto_stop
+	mosquitto_resume
 }
 
 # Write an influxdb.conf for DIR with HTTP on $2 and RPC on $3.
