@@ -382,9 +382,7 @@ static enum askue_err prepare(struct run *r, const char *sql, sqlite3_stmt **st,
 	enum askue_err err = askue_ledger_stmt(r->ctx->l, sql, st);
 	if (err)
 		return err;
-	char d[ASKUE_DATE_BUF];
-	sqlite3_bind_text(*st, 1, askue_date_format((struct askue_date){from}, d), -1,
-	                  SQLITE_TRANSIENT);
+	askue_bind_date(*st, 1, (struct askue_date){from});
 	sqlite3_bind_text(*st, 2, r->day_s, -1, SQLITE_STATIC);
 	return ASKUE_OK;
 }
@@ -517,7 +515,6 @@ static enum askue_err insert_row(struct run *r, const struct meter *m, int k)
 	enum askue_err err = askue_ledger_stmt(r->ctx->l, sql, &st);
 	if (err)
 		return err;
-	char since[ASKUE_DATE_BUF];
 	cJSON *d = details_of(m->f, k);
 	char *text = cJSON_PrintUnformatted(d);
 	cJSON_Delete(d);
@@ -526,8 +523,7 @@ static enum askue_err insert_row(struct run *r, const struct meter *m, int k)
 	sqlite3_bind_text(st, 1, r->day_s, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, m->serial, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, askue_anomaly_kind_name(k), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, askue_date_format((struct askue_date){m->f->since[k]}, since), -1,
-	                  SQLITE_TRANSIENT);
+	askue_bind_date(st, 4, (struct askue_date){m->f->since[k]});
 	sqlite3_bind_double(st, 5, m->f->r.score[k]);
 	sqlite3_bind_text(st, 6, text, -1, SQLITE_TRANSIENT);
 	err = askue_ledger_step_done(r->ctx->l, st, "anomalies: a row");

@@ -469,6 +469,20 @@ int64_t askue_accrual_unpaid_at_due(const struct askue_rules *rules,
 	return unpaid;
 }
 
+/* The details an overdue event and its withdrawal share. */
+static cJSON *overdue_details(const struct askue_accrual_charge *c, const char *number,
+                              struct askue_money unpaid)
+{
+	cJSON *d = cJSON_CreateObject();
+	char per[16];
+	cJSON_AddStringToObject(d, "invoice", number);
+	cJSON_AddStringToObject(d, "period", askue_period_format(c->period, per));
+	add_date(d, "due", c->due);
+	add_money(d, "charge", c->base);
+	add_money(d, "unpaid", unpaid);
+	return d;
+}
+
 enum askue_err askue_accrual_overdue_tx(struct askue_ledger *l, const struct askue_rules *rules,
                                         const struct askue_accrual_charge *c,
                                         struct askue_date today, int *journaled)
@@ -485,13 +499,7 @@ enum askue_err askue_accrual_overdue_tx(struct askue_ledger *l, const struct ask
 	enum askue_err err = overdue_insert(l, c, today, unpaid, number, &inserted);
 	if (err || !inserted)
 		return err; /* journaled before */
-	cJSON *d = cJSON_CreateObject();
-	char per[16];
-	cJSON_AddStringToObject(d, "invoice", number);
-	cJSON_AddStringToObject(d, "period", askue_period_format(c->period, per));
-	add_date(d, "due", c->due);
-	add_money(d, "charge", c->base);
-	add_money(d, "unpaid", (struct askue_money){unpaid});
+	cJSON *d = overdue_details(c, number, (struct askue_money){unpaid});
 	add_date(d, "date", today);
 	err = askue_journal_append(l, ASKUE_EV_INVOICE_OVERDUE, c->account, d);
 	cJSON_Delete(d);
@@ -516,8 +524,8 @@ enum askue_err askue_accrual_overdue_withdraw_tx(struct askue_ledger *l,
 		&st);
 	if (err)
 		return err;
-	char day[ASKUE_DATE_BUF], number[64] = "";
-	askue_bind_text(st, 1, askue_date_format(today, day));
+	char number[64] = "";
+	askue_bind_date(st, 1, today);
 	sqlite3_bind_int64(st, 2, c->invoice_id);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
@@ -528,13 +536,7 @@ enum askue_err askue_accrual_overdue_withdraw_tx(struct askue_ledger *l,
 		return askue_ledger_fail(l, done, "overdue withdrawal");
 	if (rc != SQLITE_ROW)
 		return ASKUE_OK; /* withdrawn before */
-	cJSON *d = cJSON_CreateObject();
-	char per[16];
-	cJSON_AddStringToObject(d, "invoice", number);
-	cJSON_AddStringToObject(d, "period", askue_period_format(c->period, per));
-	add_date(d, "due", c->due);
-	add_money(d, "charge", c->base);
-	add_money(d, "unpaid", c->overdue_unpaid);
+	cJSON *d = overdue_details(c, number, c->overdue_unpaid);
 	add_date(d, "overdue", c->overdue_date);
 	add_date(d, "date", today);
 	err = askue_journal_append(l, ASKUE_EV_INVOICE_OVERDUE_WITHDRAWN, c->account, d);

@@ -4,28 +4,12 @@
 
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/servers.sh"
 
-SOCK=""
-cscreen() { tmux -S "$SOCK" capture-pane -p; }
-cseen() { cscreen | grep -qF -- "$1"; }
-ckeys() { tmux -S "$SOCK" send-keys "$@"; }
-ctext() { tmux -S "$SOCK" send-keys -l -- "$1"; }
-cwait() {
-	wait_for 20 cseen "$1" || {
-		cscreen >&2
-		fail "the screen never showed '$1'"
-		return 1
-	}
-}
-cstop() {
-	[ -n "$SOCK" ] && tmux -S "$SOCK" kill-server 2>/dev/null
-	SOCK=""
-	servers_stop_all
-}
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/console.sh"
 
 # Three meters in two districts; M1 and M2 report on 2026-11-27 (local),
 # M3 only the day before (23:59 MSK).
 test_console_completeness_screen() {
-	trap cstop EXIT
+	trap 'console_stop; servers_stop_all' EXIT
 	influxd_start "$T_TMP/influx" >/dev/null || die "influxd"
 	printf '[askue]\ntimezone = Europe/Moscow\n[influx]\nurl = %s\n' "$INFLUX_URL" \
 		>"$ASKUE_HOME/askue.conf"
@@ -44,26 +28,19 @@ test_console_completeness_screen() {
 		curl -sf -XPOST "$INFLUX_URL/write?db=askue&precision=s" --data-binary @- || die "write"
 	askue user add tar --role tariff <<<pass-word-1 >/dev/null || return 1
 
-	SOCK="$T_TMP/tmux.sock"
-	tmux -S "$SOCK" -f /dev/null new-session -d -x 120 -y 40 \
-		"env LANG=C.UTF-8 '$ASKUE_BUILD/askue-console' 2>>'$T_TMP/console.err';
-		 echo \$? >'$T_TMP/console.rc'; sleep 30" || return 1
-	cwait "Sign in" && ctext tar && ckeys Enter && ctext pass-word-1 && ckeys Enter || return 1
-	cwait "tar (tariff)" || return 1
-	ckeys 7 && cwait "date (YYYY-MM-DD, empty: today)" || return 1
-	ctext 2026-11-27 && ckeys Enter || return 1
+	console_start || return 1
+	sign_in tar || return 1
+	keys 7 && wait_screen "date (YYYY-MM-DD, empty: today)" 20 || return 1
+	text 2026-11-27 && keys Enter || return 1
 	# 2 of 3: 66.67 %; Заречный 2 of 2, Центральный 0 of 1; M3 is missing.
-	cwait "Data completeness on 2026-11-27: 2 of 3 meters with a reading (66.67%)" || return 1
-	cscreen | grep -qE "^Заречный +2 +2 +100$" && cscreen | grep -qE "^Центральный +1 +0 +0$" || {
-		cscreen >&2
+	wait_screen "Data completeness on 2026-11-27: 2 of 3 meters with a reading (66.67%)" 20 || return 1
+	screen | grep -qE "^Заречный +2 +2 +100$" && screen | grep -qE "^Центральный +1 +0 +0$" || {
+		screen >&2
 		fail "the districts"
 		return 1
 	}
-	cwait "M3  account 0000000037  Центральный ТП-3" || return 1
+	wait_screen "M3  account 0000000037  Центральный ТП-3" 20 || return 1
 	# Enter on the missing meter: its subscriber's card.
-	ckeys End Enter && cwait "Card 0000000037 Абонент 3" || return 1
-	ckeys q q q && wait_for 10 test -s "$T_TMP/console.rc" || fail "the console did not end" ||
-		return 1
-	eq 0 "$(cat "$T_TMP/console.rc")" "exit status" || return 1
-	! grep -E 'Sanitizer|runtime error' "$T_TMP/console.err" >&2 || fail "sanitizer report"
+	keys End Enter && wait_screen "Card 0000000037 Абонент 3" 20 || return 1
+	console_quit
 }
